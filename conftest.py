@@ -1,0 +1,21 @@
+from pathlib import Path
+
+import pytest
+
+SEEDS = Path(__file__).parent / "samples" / "seeds"
+
+
+@pytest.fixture
+def seed_bytes():
+    def read(registry_id: str) -> bytes:
+        return (SEEDS / f"{registry_id}.txt").read_bytes()
+
+    return read
+
+
+@pytest.fixture
+def seeds_loaded(db):
+    """The five seed files ingested through the real command."""
+    from django.core.management import call_command
+
+    call_command("ingest", str(SEEDS), verbosity=0)

@@ -1,0 +1,34 @@
+"""Which parser reads a file, decided by its content, never by its name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from types import ModuleType
+
+from . import normalize as n
+from .parsers import chictr_page, ctgov_json, ctgov_page, raw_json_page
+from .records import ParseError, TrialRecord
+
+# Most specific first: a raw-JSON page also names an NCT ID, a JSON study mentions many labels.
+PARSERS: tuple[ModuleType, ...] = (ctgov_json, raw_json_page, chictr_page, ctgov_page)
+
+
+def detect(payload: bytes) -> ModuleType:
+    """The parser module for a file's bytes; ParseError says why none fits."""
+    if not payload.strip():
+        raise ParseError("empty file")
+    text = n.decode_text(payload)
+    for parser in PARSERS:
+        if parser.looks_like(text):
+            return parser
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    raise ParseError(
+        "not a recognised registry format (expected a ChiCTR or ClinicalTrials.gov record page, "
+        f"a Raw JSON page or ClinicalTrials.gov JSON); it starts with {first_line[:60]!r}"
+    )
+
+
+def parse(payload: bytes) -> Iterator[TrialRecord]:
+    """Records of a file of any supported format."""
+    parser: Callable[[bytes], Iterator[TrialRecord]] = detect(payload).parse
+    return parser(payload)

@@ -1,0 +1,428 @@
+"""Registry wording to shared values: text decoding, dates, ages, enumerations, criteria lists."""
+
+from __future__ import annotations
+
+import codecs
+import datetime
+import html
+import re
+import unicodedata
+
+from trials.choices import (
+    Allocation,
+    InterventionModel,
+    Masking,
+    Phase,
+    Sex,
+    Status,
+    StudyType,
+)
+
+from .records import ParseError, PartialDate
+
+# --- text ------------------------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def decode_text(payload: bytes) -> str:
+    """Decode a registry text file: UTF-8 (with or without BOM), UTF-16, or GB18030/GBK."""
+    encoding = next((encoding for bom, encoding in _BOMS if payload.startswith(bom)), None)
+    head = payload[:4096]
+    if encoding is None and head and head.count(b"\x00") > len(head) // 4:
+        # UTF-16 without a BOM: ASCII characters leave one zero byte in every pair.
+        encoding = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+    if encoding:
+        try:
+            return _checked(payload, encoding).removeprefix("\ufeff")
+        except UnicodeDecodeError as error:
+            raise ParseError(f"not readable text: byte {error.start} is not valid {encoding.upper()}") from None
+    try:
+        return _checked(payload, "utf-8")
+    except UnicodeDecodeError as error:
+        if error.reason == "unexpected end of data":
+            # A file cut inside its last character; the parser will say whether the record is complete.
+            return _checked(payload[: error.start], "utf-8")
+        utf8_error = error.start
+    try:
+        return _checked(payload, "gb18030")
+    except UnicodeDecodeError:
+        raise ParseError(f"not readable text: byte {utf8_error} is neither UTF-8 nor GB18030/GBK") from None
+
+
+def _checked(payload: bytes, encoding: str) -> str:
+    """Decode, refusing binary data; UnicodeDecodeError propagates for the caller to try another encoding."""
+    text = payload.decode(encoding)
+    control = _CONTROL.search(text)
+    if control:
+        line = text.count("\n", 0, control.start()) + 1
+        raise ParseError(f"not a text file: control character {control.group()!r} on line {line}")
+    return text
+
+
+def clean(value: str | None) -> str:
+    """One line of registry text: entities decoded, whitespace collapsed."""
+    if not value:
+        return ""
+    return " ".join(html.unescape(value).split())
+
+
+def clean_block(value: str | None) -> str:
+    """Multi-line registry text: entities decoded, blank runs collapsed, paragraphs kept."""
+    if not value:
+        return ""
+    text = html.unescape(value).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def unescape_markdown(text: str) -> str:
+    """Drop the backslashes CT.gov puts before markdown characters (``\\>`` -> ``>``)."""
+    return _MARKDOWN_ESCAPE.sub(r"\1", text)
+
+
+def has_cjk(text: str) -> bool:
+    return any(unicodedata.east_asian_width(ch) == "W" and ch.isalpha() for ch in text)
+
+
+# --- numbers, dates, ages --------------------------------------------------------------------
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?(?![\d])")
+_DMY_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+_WORD_DATE = re.compile(r"(?:(\d{1,2})\s+)?([A-Za-z]{3,9})\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})")
+
+
+def parse_int(text: str | int | None) -> int | None:
+    if isinstance(text, int):
+        return text
+    match = re.search(r"\d[\d,]*", text or "")
+    return int(match.group().replace(",", "")) if match else None
+
+
+def parse_date(text: str | None) -> PartialDate | None:
+    """Read a registry date (ISO, day/month/year, "March 2021", "March 5, 2021") with its precision."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        if match := _ISO_DATE.search(text):
+            year, month, day = (int(part) if part else None for part in match.groups())
+            if day is None:
+                return PartialDate(datetime.date(year, month, 1), "month")
+            return PartialDate(datetime.date(year, month, day))
+        if match := _DMY_DATE.search(text):
+            day, month, year = (int(part) for part in match.groups())
+            return PartialDate(datetime.date(year, month, day))
+        if match := _WORD_DATE.search(text):
+            day_before, month_name, day_after, year = match.groups()
+            month = _MONTHS.get(month_name.lower())
+            if month:
+                day = day_before or day_after
+                if day:
+                    return PartialDate(datetime.date(int(year), month, int(day)))
+                return PartialDate(datetime.date(int(year), month, 1), "month")
+        if re.fullmatch(r"\d{4}", text):
+            return PartialDate(datetime.date(int(text), 1, 1), "year")
+    except ValueError:
+        return None
+    return None
+
+
+_AGE = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(years?|yrs?|y|months?|mos?|m|weeks?|wks?|w|days?|d|hours?|h|岁|月|周|天)?\b",
+    re.IGNORECASE,
+)
+_UNIT_YEARS = {"y": 1, "m": 1 / 12, "w": 7 / 365.25, "d": 1 / 365.25, "h": 1 / 8766, "岁": 1}
+_UNIT_YEARS |= {"月": 1 / 12, "周": 7 / 365.25, "天": 1 / 365.25}
+
+
+def parse_age(text: str | None) -> float | None:
+    """An age limit in years ("18 Years" -> 18, "6 Months" -> 0.5); None for "N/A" or no limit."""
+    match = _AGE.search(text or "")
+    if not match:
+        return None
+    number, unit = float(match.group(1)), (match.group(2) or "y").lower()
+    years = number * _UNIT_YEARS.get(unit[0] if unit.isascii() else unit, 1)
+    return round(years, 4 if years < 1 else 2)
+
+
+# --- enumerations ----------------------------------------------------------------------------
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s_\-,./]+", " ", unicodedata.normalize("NFKC", text).lower()).strip()
+
+
+def _lookup(table: dict[str, str], text: str | None) -> str:
+    """Find a shared value for a registry word: exact words first, then any known word inside."""
+    key = _key(text or "")
+    if not key:
+        return ""
+    if key in table:
+        return table[key]
+    for word, value in table.items():
+        if word in key:
+            return value
+    return ""
+
+
+STATUS_WORDS = {
+    _key(word): value
+    for value, words in {
+        Status.NOT_YET_RECRUITING: ("not yet recruiting", "尚未开始", "pending", "not recruiting yet"),
+        Status.RECRUITING: ("recruiting", "正在进行", "正在招募", "open", "ongoing"),
+        Status.ENROLLING_BY_INVITATION: ("enrolling by invitation",),
+        Status.ACTIVE_NOT_RECRUITING: (
+            "active not recruiting",
+            "active, not recruiting",
+            "recruitment completed",
+            "closed to recruitment",
+            "no longer recruiting",
+            "not recruiting",
+        ),
+        Status.SUSPENDED: ("suspended", "suspending", "暂停", "temporarily halted", "temporary halt"),
+        Status.TERMINATED: ("terminated", "终止", "stopped", "prematurely ended"),
+        Status.COMPLETED: ("completed", "结束", "已完成", "complete"),
+        Status.WITHDRAWN: ("withdrawn", "撤销", "cancelled"),
+        Status.AVAILABLE: ("available",),
+        Status.NO_LONGER_AVAILABLE: ("no longer available",),
+        Status.TEMPORARILY_NOT_AVAILABLE: ("temporarily not available",),
+        Status.APPROVED_FOR_MARKETING: ("approved for marketing",),
+        Status.WITHHELD: ("withheld",),
+        Status.UNKNOWN: ("unknown", "unknown status", "not applicable"),
+    }.items()
+    for word in words
+}
+# Longer phrases must be tried first so "not yet recruiting" does not read as "recruiting".
+STATUS_WORDS = dict(sorted(STATUS_WORDS.items(), key=lambda item: -len(item[0])))
+
+STUDY_TYPE_WORDS = {
+    _key(word): value
+    for value, words in {
+        StudyType.INTERVENTIONAL: ("interventional", "干预性研究", "treatment study", "治疗性研究"),
+        StudyType.OBSERVATIONAL: (
+            "observational",
+            "观察性研究",
+            "cohort",
+            "case control",
+            "epidemiological",
+            "epidemilogical",
+            "流行病学研究",
+            "cause relative factors",
+            "病因学研究",
+            "prognosis",
+            "预后研究",
+            "diagnostic test",
+            "诊断试验",
+            "patient registry",
+        ),
+        StudyType.EXPANDED_ACCESS: ("expanded access",),
+    }.items()
+    for word in words
+}
+
+SEX_WORDS = {
+    _key(word): value
+    for value, words in {
+        Sex.ALL: ("all", "both", "男女均可", "both male and female", "male and female", "female and male"),
+        Sex.FEMALE: ("female", "女性", "女"),
+        Sex.MALE: ("male", "男性", "男"),
+    }.items()
+    for word in words
+}
+
+ALLOCATION_WORDS = {
+    _key(word): value
+    for value, words in {
+        Allocation.NON_RANDOMIZED: ("non randomized", "nonrandomized", "non randomised", "非随机"),
+        Allocation.RANDOMIZED: ("randomized", "randomised", "随机"),
+        Allocation.NA: ("na", "n a"),
+    }.items()
+    for word in words
+}
+
+MODEL_WORDS = {
+    _key(word): value
+    for value, words in {
+        InterventionModel.SINGLE_GROUP: ("single group", "single arm", "单臂"),
+        InterventionModel.PARALLEL: ("parallel", "平行"),
+        InterventionModel.CROSSOVER: ("crossover", "cross over", "交叉"),
+        InterventionModel.FACTORIAL: ("factorial", "析因"),
+        InterventionModel.SEQUENTIAL: ("sequential", "序贯"),
+    }.items()
+    for word in words
+}
+
+MASKING_WORDS = {
+    _key(word): value
+    for value, words in {
+        Masking.QUADRUPLE: ("quadruple",),
+        Masking.TRIPLE: ("triple", "三盲"),
+        Masking.DOUBLE: ("double", "双盲"),
+        Masking.SINGLE: ("single", "单盲"),
+        Masking.NONE: ("none", "open", "open label", "no masking", "不设盲", "无", "no"),
+    }.items()
+    for word in words
+}
+
+
+def status_from(text: str | None) -> str:
+    return _lookup(STATUS_WORDS, text)
+
+
+def study_type_from(text: str | None) -> str:
+    found = _lookup(STUDY_TYPE_WORDS, text)
+    return found or (StudyType.OTHER if (text or "").strip() else "")
+
+
+def sex_from(text: str | None) -> str:
+    return SEX_WORDS.get(_key(text or ""), "") or _lookup(SEX_WORDS, text)
+
+
+def allocation_from(text: str | None) -> str:
+    return _lookup(ALLOCATION_WORDS, text)
+
+
+def intervention_model_from(text: str | None) -> str:
+    return _lookup(MODEL_WORDS, text)
+
+
+def masking_from(text: str | None) -> str:
+    return MASKING_WORDS.get(_key(text or ""), "") or _lookup(MASKING_WORDS, text)
+
+
+def yes_no(text: str | None) -> bool | None:
+    """Registry yes/no values: "Yes", "是Yes", "有/Yes", "无/No", "True", "false"."""
+    key = _key(text or "")
+    if re.search(r"\b(yes|true)\b|^[是有]", key):
+        return True
+    if re.search(r"\b(no|false|none)\b|^[否无]", key):
+        return False
+    return None
+
+
+_ROMAN = {"0": "0", "i": "1", "ii": "2", "iii": "3", "iv": "4", "1": "1", "2": "2", "3": "3", "4": "4"}
+_PHASE_NUMBER = {"0": Phase.EARLY_PHASE1, "1": Phase.PHASE1, "2": Phase.PHASE2}
+_PHASE_NUMBER |= {"3": Phase.PHASE3, "4": Phase.PHASE4}
+
+
+def phases_from(text: str | None) -> tuple[str, ...]:
+    """Phases from registry wording: "PHASE2, PHASE3", "Phase 2/Phase 3", "II-III", "N/A", "其它"."""
+    key = unicodedata.normalize("NFKC", text or "").lower().replace("_", " ")
+    if not key.strip():
+        return ()
+    if "early" in key:
+        return (Phase.EARLY_PHASE1,)
+    found: list[str] = []
+    for token in re.findall(r"\b(?:phase\s*)?(iv|iii|ii|i|[0-4])\b", key):
+        phase = _PHASE_NUMBER[_ROMAN[token]]
+        if phase not in found:
+            found.append(phase)
+    if found:
+        return tuple(sorted(found, key=list(Phase.values).index))
+    if re.search(r"\bn\s*/?\s*a\b|not applicable|其它|其他|none", key):
+        return (Phase.NA,)
+    return ()
+
+
+# --- eligibility criteria --------------------------------------------------------------------
+
+_BULLET = re.compile(r"^\s*(?:[*•·\-–]|\d{1,2}\s*[.)、．）])\s+|^\s*[*•·]\s*")
+_MARKER = re.compile(
+    r"(?:^|(?<=[\s;；。.:：,，]))[(（]?(\d{1,2})\s*([.)）、．])(?!\d)",
+)
+
+
+def split_criteria(text: str | None) -> list[str]:
+    """One criterion per item of a registry's list: bullets, lines, or numbers run inline."""
+    text = clean_block(text)
+    if not text:
+        return []
+    chain = _numbered_chain(text)
+    if chain:
+        items = [text[start:end] for start, end in chain]
+    else:
+        lines = [line for line in text.split("\n") if line.strip()]
+        bulleted = sum(1 for line in lines if _BULLET.match(line))
+        if bulleted >= 1 and len(lines) > 1:
+            items, current = [], ""
+            for line in lines:
+                if _BULLET.match(line) and current:
+                    items.append(current)
+                    current = line
+                else:
+                    current = f"{current} {line}" if current else line
+            items.append(current)
+        else:
+            items = lines
+    return [item for item in (_strip_item(item) for item in items) if item]
+
+
+def _strip_item(item: str) -> str:
+    item = _BULLET.sub("", item.strip(), count=1)
+    item = re.sub(r"^[(（]?\d{1,2}\s*[.)）、．]\s*", "", item)
+    return " ".join(item.split()).rstrip(";；,，").strip()
+
+
+def _numbered_chain(text: str) -> list[tuple[int, int]]:
+    """Spans of the longest run of consecutive numbers (k, k+1, ...) sharing one punctuation style."""
+    markers = [(m.start(), m.end(), int(m.group(1)), _style(m.group(2))) for m in _MARKER.finditer(text)]
+    best: list[tuple[int, int]] = []
+    for style in {marker[3] for marker in markers}:
+        styled = [marker for marker in markers if marker[3] == style]
+        for index, first in enumerate(styled):
+            chain, expected = [first], first[2] + 1
+            for marker in styled[index + 1 :]:
+                if marker[2] == expected:
+                    chain.append(marker)
+                    expected += 1
+            if len(chain) > len(best):
+                best = chain
+    if len(best) < 2:
+        return []
+    starts = [marker[0] for marker in best]
+    return list(zip(starts, [*starts[1:], len(text)], strict=True))
+
+
+def _style(punctuation: str) -> str:
+    return {"）": ")", "．": "."}.get(punctuation, punctuation)
+
+
+def split_eligibility(text: str | None) -> tuple[str, str]:
+    """Split a CT.gov-style criteria text into its inclusion and exclusion parts."""
+    text = clean_block(text)
+    match = re.search(r"^\s*\**\s*exclusion criteria\s*\**\s*:?\s*$", text, re.I | re.M)
+    if match is None:
+        match = re.search(r"exclusion criteria\s*:", text, re.I)
+    inclusion, exclusion = (text[: match.start()], text[match.end() :]) if match else (text, "")
+    inclusion = re.sub(r"^\s*\**\s*inclusion criteria\s*\**\s*:?", "", inclusion, flags=re.I)
+    return inclusion.strip(), exclusion.strip()

@@ -1,0 +1,321 @@
+"""ClinicalTrials.gov API v2 studies (``protocolSection`` / ``derivedSection``) as JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from trials.choices import CriterionKind, OutcomeKind, Registry, SponsorRole
+
+from .. import normalize as n
+from ..records import (
+    ArmRecord,
+    ConditionRecord,
+    ContactRecord,
+    CriterionRecord,
+    IdentifierRecord,
+    InterventionRecord,
+    KeywordRecord,
+    OutcomeRecord,
+    ParseError,
+    SiteRecord,
+    SponsorRecord,
+    TrialRecord,
+)
+
+FORMAT = "ctgov-json"
+PARSER_VERSION = "ctgov-json/1"
+
+
+def looks_like(text: str) -> bool:
+    return text.lstrip()[:1] in ("{", "[")
+
+
+def parse(payload: bytes) -> Iterator[TrialRecord]:
+    """Yield one record per study: a single study, an array, a ``{"studies": [...]}`` page or JSON Lines."""
+    text = n.decode_text(payload)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) > 1 and lines[0].lstrip().startswith("{"):
+            yield from _json_lines(lines)
+            return
+        raise ParseError(f"broken JSON: {error}") from None
+    studies = data.get("studies") if isinstance(data, dict) and "studies" in data else data
+    if isinstance(studies, dict):
+        studies = [studies]
+    if not isinstance(studies, list):
+        raise ParseError("JSON holds no ClinicalTrials.gov study (no protocolSection)")
+    for index, study in enumerate(studies, start=1):
+        yield study_record(study, json.dumps(study, ensure_ascii=False).encode(), position=f"study {index}")
+
+
+def _json_lines(lines: list[str]) -> Iterator[TrialRecord]:
+    for number, line in enumerate(lines, start=1):
+        try:
+            study = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ParseError(f"broken JSON on line {number}: {error}") from None
+        yield study_record(study, line.encode(), position=f"line {number}")
+
+
+def _get(data: Any, *path: str, default: Any = None) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return default
+        data = data.get(key)
+    return default if data is None else data
+
+
+def study_record(
+    study: Any, source: bytes, *, source_format: str = FORMAT, parser_version: str = PARSER_VERSION, position: str = ""
+) -> TrialRecord:
+    """The record of one API v2 study given as a decoded dict."""
+    protocol = _get(study, "protocolSection")
+    nct_id = _get(protocol, "identificationModule", "nctId")
+    if not isinstance(protocol, dict) or not nct_id:
+        where = f" ({position})" if position else ""
+        raise ParseError(f"not a ClinicalTrials.gov study{where}: no protocolSection.identificationModule.nctId")
+
+    ident = _get(protocol, "identificationModule", default={})
+    status = _get(protocol, "statusModule", default={})
+    design = _get(protocol, "designModule", default={})
+    design_info = _get(design, "designInfo", default={})
+    masking = _get(design_info, "maskingInfo", default={})
+    enrollment = _get(design, "enrollmentInfo", default={})
+    eligibility = _get(protocol, "eligibilityModule", default={})
+    description = _get(protocol, "descriptionModule", default={})
+    oversight = _get(protocol, "oversightModule", default={})
+    ipd = _get(protocol, "ipdSharingStatementModule", default={})
+    sponsors = _get(protocol, "sponsorCollaboratorsModule", default={})
+    criteria_text = n.unescape_markdown(_get(eligibility, "eligibilityCriteria", default=""))
+    inclusion, exclusion = n.split_eligibility(criteria_text)
+    enrollment_count = n.parse_int(_get(enrollment, "count"))
+    actual = str(_get(enrollment, "type", default="")).upper() == "ACTUAL"
+
+    return TrialRecord(
+        registry=Registry.CTGOV,
+        registry_id=nct_id,
+        source=source,
+        source_format=source_format,
+        parser_version=parser_version,
+        source_url=f"https://clinicaltrials.gov/study/{nct_id}",
+        public_title=n.clean(_get(ident, "briefTitle")),
+        scientific_title=n.clean(_get(ident, "officialTitle")),
+        acronym=n.clean(_get(ident, "acronym")),
+        status=n.status_from(_get(status, "overallStatus")),
+        status_text=n.clean(_get(status, "overallStatus")),
+        study_type=n.study_type_from(_get(design, "studyType")),
+        study_type_text=n.clean(_get(design, "studyType")),
+        phases=tuple(phase for value in _get(design, "phases", default=[]) for phase in n.phases_from(value)),
+        phase_text=", ".join(_get(design, "phases", default=[])),
+        allocation=n.allocation_from(_get(design_info, "allocation")),
+        intervention_model=n.intervention_model_from(_get(design_info, "interventionModel")),
+        observational_model=n.clean(_get(design_info, "observationalModel")),
+        time_perspective=n.clean(_get(design_info, "timePerspective")),
+        masking=n.masking_from(_get(masking, "masking")),
+        who_masked=tuple(_get(masking, "whoMasked", default=[])),
+        primary_purpose=n.clean(_get(design_info, "primaryPurpose")),
+        design_text=n.clean_block(_get(design_info, "interventionModelDescription")),
+        blinding_text=n.clean_block(_get(masking, "maskingDescription")),
+        enrollment_target=None if actual else enrollment_count,
+        enrollment_actual=enrollment_count if actual else None,
+        registration_date=n.parse_date(_get(status, "studyFirstSubmitDate")),
+        first_posted_date=n.parse_date(_get(status, "studyFirstPostDateStruct", "date")),
+        last_update_date=n.parse_date(_get(status, "lastUpdatePostDateStruct", "date")),
+        start_date=n.parse_date(_get(status, "startDateStruct", "date")),
+        primary_completion_date=n.parse_date(_get(status, "primaryCompletionDateStruct", "date")),
+        completion_date=n.parse_date(_get(status, "completionDateStruct", "date")),
+        registration_timing=_timing(status),
+        brief_summary=_markdown(_get(description, "briefSummary")),
+        description=_markdown(_get(description, "detailedDescription")),
+        has_dmc=_get(oversight, "oversightHasDmc"),
+        ipd_sharing=n.clean(_get(ipd, "ipdSharing")).upper(),
+        ipd_sharing_text=n.clean(_get(ipd, "ipdSharing")),
+        ipd_sharing_description=n.clean_block(_get(ipd, "description")),
+        responsible_party=_responsible_party(_get(sponsors, "responsibleParty", default={})),
+        has_results=bool(_get(study, "hasResults", default=False) or _get(study, "resultsSection")),
+        min_age_years=n.parse_age(_get(eligibility, "minimumAge")),
+        max_age_years=n.parse_age(_get(eligibility, "maximumAge")),
+        min_age_text=n.clean(_get(eligibility, "minimumAge")),
+        max_age_text=n.clean(_get(eligibility, "maximumAge")),
+        sex=n.sex_from(_get(eligibility, "sex")),
+        sex_text=n.clean(_get(eligibility, "sex")),
+        healthy_volunteers=_get(eligibility, "healthyVolunteers"),
+        eligibility_text=n.clean_block(criteria_text),
+        conditions=_conditions(protocol, study),
+        keywords=tuple(
+            KeywordRecord(name=n.clean(word))
+            for word in _get(protocol, "conditionsModule", "keywords", default=[])
+            if n.clean(word)
+        ),
+        arms=_arms(protocol),
+        interventions=_interventions(protocol),
+        outcomes=_outcomes(protocol),
+        criteria=tuple(CriterionRecord(kind=CriterionKind.INCLUSION, text=text) for text in n.split_criteria(inclusion))
+        + tuple(CriterionRecord(kind=CriterionKind.EXCLUSION, text=text) for text in n.split_criteria(exclusion)),
+        sites=_sites(protocol),
+        sponsors=_sponsors(sponsors),
+        contacts=_contacts(protocol),
+        identifiers=_identifiers(ident),
+    )
+
+
+def _markdown(text: str | None) -> str:
+    return n.clean_block(n.unescape_markdown(text or ""))
+
+
+def _timing(status: dict) -> str:
+    """Prospective when the study was submitted before it started (both known to the day or month)."""
+    submitted = n.parse_date(_get(status, "studyFirstSubmitDate"))
+    started = n.parse_date(_get(status, "startDateStruct", "date"))
+    if not submitted or not started:
+        return ""
+    if started.precision == "month":
+        return "prospective" if submitted.value.replace(day=1) <= started.value else "retrospective"
+    return "prospective" if submitted.value <= started.value else "retrospective"
+
+
+def _responsible_party(party: dict) -> str:
+    parts = [
+        _get(party, "investigatorFullName"),
+        _get(party, "investigatorTitle"),
+        _get(party, "investigatorAffiliation"),
+    ]
+    text = ", ".join(n.clean(part) for part in parts if part)
+    kind = n.clean(_get(party, "type"))
+    return f"{text} ({kind})" if text and kind else text or kind
+
+
+def _conditions(protocol: dict, study: dict) -> tuple[ConditionRecord, ...]:
+    own = [
+        ConditionRecord(name=n.clean(name))
+        for name in _get(protocol, "conditionsModule", "conditions", default=[])
+        if n.clean(name)
+    ]
+    mesh = [
+        ConditionRecord(name=n.clean(_get(term, "term")), code=n.clean(_get(term, "id")), vocabulary="MeSH")
+        for term in _get(study, "derivedSection", "conditionBrowseModule", "meshes", default=[])
+        if _get(term, "term")
+    ]
+    return tuple(own + mesh)
+
+
+def _arms(protocol: dict) -> tuple[ArmRecord, ...]:
+    return tuple(
+        ArmRecord(
+            label=n.clean(_get(arm, "label")),
+            type=n.clean(_get(arm, "type")).upper(),
+            type_text=n.clean(_get(arm, "type")),
+            description=n.clean_block(_get(arm, "description")),
+        )
+        for arm in _get(protocol, "armsInterventionsModule", "armGroups", default=[])
+        if _get(arm, "label")
+    )
+
+
+def _interventions(protocol: dict) -> tuple[InterventionRecord, ...]:
+    return tuple(
+        InterventionRecord(
+            name=n.clean(_get(item, "name")),
+            type=n.clean(_get(item, "type")).upper(),
+            type_text=n.clean(_get(item, "type")),
+            description=n.clean_block(_get(item, "description")),
+            arm_labels=tuple(n.clean(label) for label in _get(item, "armGroupLabels", default=[])),
+        )
+        for item in _get(protocol, "armsInterventionsModule", "interventions", default=[])
+        if _get(item, "name")
+    )
+
+
+def _outcomes(protocol: dict) -> tuple[OutcomeRecord, ...]:
+    module = _get(protocol, "outcomesModule", default={})
+    outcomes = []
+    for kind, key in (
+        (OutcomeKind.PRIMARY, "primaryOutcomes"),
+        (OutcomeKind.SECONDARY, "secondaryOutcomes"),
+        (OutcomeKind.OTHER, "otherOutcomes"),
+    ):
+        outcomes += [
+            OutcomeRecord(
+                kind=kind,
+                measure=n.clean(_get(item, "measure")),
+                time_frame=n.clean(_get(item, "timeFrame")),
+                description=n.clean_block(_get(item, "description")),
+            )
+            for item in _get(module, key, default=[])
+            if _get(item, "measure")
+        ]
+    return tuple(outcomes)
+
+
+def _sites(protocol: dict) -> tuple[SiteRecord, ...]:
+    return tuple(
+        SiteRecord(
+            facility=n.clean(_get(site, "facility")),
+            city=n.clean(_get(site, "city")),
+            region=n.clean(_get(site, "state")),
+            country=n.clean(_get(site, "country")),
+            status=n.clean(_get(site, "status")),
+        )
+        for site in _get(protocol, "contactsLocationsModule", "locations", default=[])
+    )
+
+
+def _sponsors(module: dict) -> tuple[SponsorRecord, ...]:
+    lead = _get(module, "leadSponsor")
+    sponsors = []
+    if _get(lead, "name"):
+        sponsors.append(
+            SponsorRecord(name=n.clean(lead["name"]), role=SponsorRole.LEAD, agency_class=n.clean(_get(lead, "class")))
+        )
+    sponsors += [
+        SponsorRecord(
+            name=n.clean(item["name"]), role=SponsorRole.COLLABORATOR, agency_class=n.clean(_get(item, "class"))
+        )
+        for item in _get(module, "collaborators", default=[])
+        if _get(item, "name")
+    ]
+    return tuple(sponsors)
+
+
+def _contacts(protocol: dict) -> tuple[ContactRecord, ...]:
+    module = _get(protocol, "contactsLocationsModule", default={})
+    contacts = [
+        ContactRecord(
+            role=n.clean(_get(person, "role")) or "CONTACT",
+            name=n.clean(_get(person, "name")),
+            phone=" ".join(filter(None, [n.clean(_get(person, "phone")), n.clean(_get(person, "phoneExt"))])),
+            email=n.clean(_get(person, "email")),
+        )
+        for person in _get(module, "centralContacts", default=[])
+    ]
+    contacts += [
+        ContactRecord(
+            role=n.clean(_get(person, "role")) or "OFFICIAL",
+            name=n.clean(_get(person, "name")),
+            affiliation=n.clean(_get(person, "affiliation")),
+        )
+        for person in _get(module, "overallOfficials", default=[])
+    ]
+    return tuple(contacts)
+
+
+def _identifiers(ident: dict) -> tuple[IdentifierRecord, ...]:
+    identifiers = []
+    org_id = n.clean(_get(ident, "orgStudyIdInfo", "id"))
+    if org_id:
+        issuer = n.clean(_get(ident, "organization", "fullName"))
+        identifiers.append(IdentifierRecord(value=org_id, type="org_study_id", issuer=issuer))
+    identifiers += [
+        IdentifierRecord(
+            value=n.clean(_get(item, "id")),
+            type=n.clean(_get(item, "type")) or "secondary",
+            issuer=n.clean(_get(item, "domain")),
+        )
+        for item in _get(ident, "secondaryIdInfos", default=[])
+        if _get(item, "id")
+    ]
+    return tuple(identifiers)

@@ -1,0 +1,119 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from conftest import SEEDS
+from ingest.models import IngestFailure, IngestRun
+from trials.models import (
+    Arm,
+    Condition,
+    EligibilityCriterion,
+    Intervention,
+    Outcome,
+    Site,
+    SourceRecord,
+    Sponsor,
+    Trial,
+)
+
+SEED_IDS = {"ChiCTR2600126638", "ChiCTR2600127123", "NCT07101562", "NCT06379243", "NCT06731192"}
+TABLES = [Trial, Arm, Intervention, Outcome, EligibilityCriterion, Site, Sponsor, Condition, SourceRecord]
+
+
+def ingest(*paths):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("ingest", *map(str, paths), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def snapshot():
+    return {model.__name__: sorted(map(repr, model.objects.order_by("pk").values_list())) for model in TABLES}
+
+
+@pytest.mark.django_db
+def test_every_seed_ingests():
+    out, err = ingest(SEEDS)
+    assert set(Trial.objects.values_list("registry_id", flat=True)) == SEED_IDS
+    assert "5 files: 5 created, 0 updated, 0 unchanged, 0 failed" in out
+    assert err == ""
+    run = IngestRun.objects.get()
+    assert (run.files, run.created, run.failed) == (5, 5, 0)
+    assert SourceRecord.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_ingesting_the_same_files_again_changes_nothing():
+    ingest(SEEDS)
+    before = snapshot()
+    out, _ = ingest(SEEDS)
+    assert "0 created, 0 updated, 5 unchanged, 0 failed" in out
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_a_changed_record_updates_the_trial_and_keeps_the_earlier_source(tmp_path):
+    ingest(SEEDS / "NCT06379243.txt")
+    changed = (SEEDS / "NCT06379243.txt").read_text().replace("560 participants", "600 participants")
+    (tmp_path / "changed.txt").write_text(changed)
+    out, _ = ingest(tmp_path / "changed.txt")
+    assert "1 updated" in out
+    trial = Trial.objects.get(registry_id="NCT06379243")
+    assert trial.enrollment_target == 600
+    assert trial.sources.count() == 2
+    assert Sponsor.objects.filter(trial=trial).count() == 4  # children replaced, not duplicated
+
+
+def write_bad_batch(folder, seed_bytes):
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "random.bin").write_bytes(bytes(range(256)) * 8)
+    seed = seed_bytes("ChiCTR2600127123")
+    (folder / "truncated.txt").write_bytes(seed[: len(seed) // 2])
+    (folder / "broken.json").write_text('{"studies": [{"protocolSection": {"identificationModule": ')
+    (folder / "letter.txt").write_text("Dear colleague,\nthe minutes of the meeting are attached.\n")
+    (folder / "good.txt").write_bytes(seed_bytes("NCT06731192"))
+
+
+@pytest.mark.django_db
+def test_a_batch_with_bad_files_ingests_the_good_ones_and_names_every_bad_one(tmp_path, seed_bytes):
+    write_bad_batch(tmp_path, seed_bytes)
+    with pytest.raises(CommandError, match="5 failures"):
+        ingest(tmp_path)
+    assert list(Trial.objects.values_list("registry_id", flat=True)) == ["NCT06731192"]
+    failures = {failure.source.rsplit("/", 1)[-1]: failure.reason for failure in IngestFailure.objects.all()}
+    assert set(failures) == {"empty.txt", "random.bin", "truncated.txt", "broken.json", "letter.txt"}
+    assert failures["empty.txt"] == "empty file"
+    assert "truncated" in failures["truncated.txt"]
+    assert "broken JSON" in failures["broken.json"]
+    assert "not a recognised registry format" in failures["letter.txt"]
+    run = IngestRun.objects.get()
+    assert (run.created, run.failed) == (1, 5)
+
+
+@pytest.mark.django_db
+def test_bad_files_are_reported_on_stderr_without_a_traceback(tmp_path, seed_bytes, capsys):
+    write_bad_batch(tmp_path, seed_bytes)
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("ingest", str(tmp_path), stdout=io.StringIO(), stderr=err)
+    for name in ("empty.txt", "random.bin", "truncated.txt", "broken.json", "letter.txt"):
+        assert f"{name}: FAILED: " in err.getvalue()
+    assert "Traceback" not in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_missing_path_is_a_failure_not_a_crash(tmp_path):
+    with pytest.raises(CommandError):
+        ingest(tmp_path / "nowhere.txt")
+    assert "could not be read" in IngestFailure.objects.get().reason
+
+
+@pytest.mark.django_db
+def test_standard_input(monkeypatch, seed_bytes):
+    class Stdin:
+        buffer = io.BytesIO(seed_bytes("NCT07101562"))
+
+    monkeypatch.setattr("sys.stdin", Stdin)
+    out, _ = ingest("-")
+    assert "<stdin>: 1 created" in out
+    assert Trial.objects.filter(registry_id="NCT07101562").exists()

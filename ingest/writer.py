@@ -1,0 +1,177 @@
+"""The only module of ingest that touches the database: trials from records, and run bookkeeping."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import zlib
+from enum import StrEnum
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from trials.models import (
+    Arm,
+    Biospecimen,
+    Condition,
+    Contact,
+    EligibilityCriterion,
+    Identifier,
+    Intervention,
+    Keyword,
+    Outcome,
+    Site,
+    SourceRecord,
+    Sponsor,
+    Trial,
+)
+
+from .models import IngestFailure, IngestRun
+from .records import PartialDate, TrialRecord
+
+
+class WriteResult(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+CHILD_MODELS = {
+    "conditions": Condition,
+    "keywords": Keyword,
+    "arms": Arm,
+    "outcomes": Outcome,
+    "criteria": EligibilityCriterion,
+    "sites": Site,
+    "sponsors": Sponsor,
+    "contacts": Contact,
+    "identifiers": Identifier,
+    "biospecimens": Biospecimen,
+}
+NOT_TRIAL_FIELDS = {*CHILD_MODELS, "interventions", "source", "source_format", "parser_version"}
+
+
+def trial_fields(record: TrialRecord) -> dict:
+    """The Trial columns of a record: dates split into value and precision, tuples as lists."""
+    fields = {}
+    for field in dataclasses.fields(record):
+        if field.name in NOT_TRIAL_FIELDS:
+            continue
+        value = getattr(record, field.name)
+        if isinstance(value, PartialDate) or field.name.endswith("_date"):
+            fields[field.name] = value.value if value else None
+            fields[f"{field.name}_precision"] = value.precision if value else ""
+        elif isinstance(value, tuple):
+            fields[field.name] = list(value)
+        else:
+            fields[field.name] = value
+    return fields
+
+
+def _fit(model: type, values: dict) -> dict:
+    """Cut text to the column's length, so a long registry value is kept rather than failing on PostgreSQL."""
+    limits = _LIMITS.setdefault(
+        model, {f.name: f.max_length for f in model._meta.concrete_fields if getattr(f, "max_length", None)}
+    )
+    return {
+        name: value[: limits[name]] if name in limits and isinstance(value, str) else value
+        for name, value in values.items()
+    }
+
+
+_LIMITS: dict[type, dict[str, int]] = {}
+
+
+def write_trial(record: TrialRecord, *, origin: str = "") -> WriteResult:
+    """Upsert one trial on (registry, registry id) in one transaction; unchanged records write nothing."""
+    try:
+        with transaction.atomic():
+            return _write(record, origin)
+    except IntegrityError:
+        # Another ingest created the same trial between our read and our insert: read it again.
+        with transaction.atomic():
+            return _write(record, origin)
+
+
+def _write(record: TrialRecord, origin: str) -> WriteResult:
+    checksum = hashlib.sha256(record.source).hexdigest()
+    trial = Trial.objects.select_for_update().filter(registry=record.registry, registry_id=record.registry_id).first()
+    if trial is not None:
+        latest = trial.sources.order_by("-ingested_at", "-id").only("checksum", "parser_version").first()
+        if latest and latest.checksum == checksum and latest.parser_version == record.parser_version:
+            return WriteResult.UNCHANGED
+        for name, value in _fit(Trial, trial_fields(record)).items():
+            setattr(trial, name, value)
+        trial.save()
+        for related in (*CHILD_MODELS, "interventions"):
+            getattr(trial, related).all().delete()
+        outcome = WriteResult.UPDATED
+    else:
+        trial = Trial.objects.create(**_fit(Trial, trial_fields(record)))
+        outcome = WriteResult.CREATED
+    _write_children(trial, record)
+    _keep_source(trial, record, checksum, origin)
+    return outcome
+
+
+def _write_children(trial: Trial, record: TrialRecord) -> None:
+    for name, model in CHILD_MODELS.items():
+        model.objects.bulk_create(
+            model(trial=trial, position=position, **_fit(model, dataclasses.asdict(child)))
+            for position, child in enumerate(getattr(record, name))
+        )
+    arms = {arm.label: arm for arm in trial.arms.all()}
+    arms_by_folded = {label.casefold(): arm for label, arm in arms.items()}
+    interventions = Intervention.objects.bulk_create(
+        Intervention(
+            trial=trial,
+            position=position,
+            **_fit(
+                Intervention, {key: value for key, value in dataclasses.asdict(item).items() if key != "arm_labels"}
+            ),
+        )
+        for position, item in enumerate(record.interventions)
+    )
+    links = []
+    for intervention, item in zip(interventions, record.interventions, strict=True):
+        for label in dict.fromkeys(item.arm_labels):
+            arm = arms.get(label) or arms_by_folded.get(label.casefold())
+            if arm is not None:
+                links.append(Intervention.arms.through(intervention_id=intervention.pk, arm_id=arm.pk))
+    Intervention.arms.through.objects.bulk_create(links, ignore_conflicts=True)
+
+
+def _keep_source(trial: Trial, record: TrialRecord, checksum: str, origin: str) -> None:
+    known = trial.sources.filter(checksum=checksum)
+    if known.exists():
+        # The registry went back to an earlier version (or the parser changed): that version is current again.
+        known.update(ingested_at=timezone.now(), parser_version=record.parser_version, origin=origin[:500])
+        return
+    SourceRecord.objects.create(
+        trial=trial,
+        format=record.source_format,
+        checksum=checksum,
+        parser_version=record.parser_version,
+        content=zlib.compress(record.source, 6),
+        size=len(record.source),
+        origin=origin[:500],
+    )
+
+
+def start_run(sources: list[str]) -> IngestRun:
+    return IngestRun.objects.create(sources="\n".join(sources))
+
+
+def record_failure(run: IngestRun, source: str, reason: str, position: str = "") -> None:
+    IngestFailure.objects.create(run=run, source=source[:500], position=position[:200], reason=reason)
+
+
+def finish_run(run: IngestRun, *, files: int, counts: dict[str, int]) -> IngestRun:
+    run.files = files
+    run.created = counts.get(WriteResult.CREATED, 0)
+    run.updated = counts.get(WriteResult.UPDATED, 0)
+    run.unchanged = counts.get(WriteResult.UNCHANGED, 0)
+    run.failed = counts.get("failed", 0)
+    run.finished_at = timezone.now()
+    run.save()
+    return run

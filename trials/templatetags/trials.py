@@ -1,0 +1,49 @@
+from django import template
+
+from trials.choices import CriterionKind, OutcomeKind
+from trials.documents import partial_date
+
+register = template.Library()
+
+
+@register.inclusion_tag("trials/_bilingual.html", takes_context=True)
+def bilingual(context, english: str, original: str = "", block: bool = False):
+    """English and original-language text, as the reader chose with ?lang=both|en|original."""
+    lang = context.get("lang", "both")
+    if original == english:
+        original = ""
+    show_english = bool(english) and (lang != "original" or not original)
+    show_original = bool(original) and (lang != "en" or not english)
+    return {
+        "english": english,
+        "original": original,
+        "show_english": show_english,
+        "show_original": show_original,
+        "block": block,
+    }
+
+
+@register.simple_tag
+def trial_date(trial, name: str) -> str:
+    return partial_date(trial, name) or ""
+
+
+@register.filter
+def yes_no_unknown(value) -> str:
+    return {True: "Yes", False: "No"}.get(value, "Not stated")
+
+
+@register.filter
+def years(value) -> str:
+    if value is None:
+        return "no limit"
+    return f"{value:g} years" if value >= 1 else f"{value * 12:g} months"
+
+
+@register.filter
+def grouped_by_kind(items) -> list[tuple[str, list]]:
+    """Outcomes or criteria in the registry's order, grouped primary/secondary/other or inclusion/exclusion."""
+    items = list(items)
+    kinds = OutcomeKind if items and items[0].kind in OutcomeKind.values else CriterionKind
+    groups = [(kind.label, [item for item in items if item.kind == kind]) for kind in kinds]
+    return [(label, members) for label, members in groups if members]

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "trials"
+
+# Registry ids may hold slashes (CTRI/2020/03/024059), hence <path:...>; the more specific routes come first.
+urlpatterns = [
+    path("", views.trial_list, name="list"),
+    path("trials/<path:registry_id>/source/<int:source_id>/", views.trial_source, name="source"),
+    path("trials/<path:registry_id>.json", views.trial_json, name="json"),
+    path("trials/<path:registry_id>/", views.trial_detail, name="detail"),
+]
