@@ -15,6 +15,7 @@ from .choices import (
     IpdSharing,
     Masking,
     OutcomeKind,
+    PrimaryPurpose,
     RegistrationTiming,
     Registry,
     Sex,
@@ -69,7 +70,7 @@ class Trial(models.Model):
     time_perspective = models.CharField(max_length=40, blank=True)
     masking = models.CharField(max_length=10, choices=Masking.choices, blank=True)
     who_masked = models.JSONField(default=list, blank=True)
-    primary_purpose = models.CharField(max_length=40, blank=True)
+    primary_purpose = models.CharField(max_length=40, choices=PrimaryPurpose.choices, blank=True)
     design_text = models.TextField("design (registry wording)", blank=True)
     design_text_original = models.TextField(blank=True)
     randomization_text = models.TextField("randomization procedure", blank=True)
@@ -154,6 +155,11 @@ class Trial(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("trials:detail", args=[self.registry_id])
+
+    @property
+    def countries(self) -> list[str]:
+        """Countries of the trial's sites, in registry order, each once (uses prefetched sites)."""
+        return list(dict.fromkeys(site.country for site in self.sites.all() if site.country))
 
     @property
     def enrollment(self) -> int | None:
