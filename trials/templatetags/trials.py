@@ -14,9 +14,11 @@ def bilingual(context, english: str, original: str = "", block: bool = False):
         original = ""
     show_english = bool(english) and (lang != "original" or not original)
     show_original = bool(original) and (lang != "en" or not english)
+    trial = context.get("trial")
     return {
         "english": english,
         "original": original,
+        "original_language": getattr(trial, "original_language", "") or "und",
         "show_english": show_english,
         "show_original": show_original,
         "block": block,
