@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from types import ModuleType
 
 from . import normalize as n
@@ -30,5 +30,4 @@ def detect(payload: bytes) -> ModuleType:
 
 def parse(payload: bytes) -> Iterator[TrialRecord]:
     """Records of a file of any supported format."""
-    parser: Callable[[bytes], Iterator[TrialRecord]] = detect(payload).parse
-    return parser(payload)
+    return detect(payload).parse(payload)

@@ -48,16 +48,19 @@ def read_file(path: Path) -> bytes:
 def ingest_file(name: str, read: Callable[[], bytes]) -> FileReport:
     """Ingest every record of one file; a bad record is reported and the others go on."""
     report = FileReport(name)
-    position = ""
+    records_read = 0
+    position = ""  # where a parse error happened: the record after the last one read
     try:
         payload = read()
-        for number, record in enumerate(detect.parse(payload), start=1):
-            position = f"record {number} ({record.registry_id})"
+        for record in detect.parse(payload):
+            records_read += 1
+            position = f"record {records_read + 1}"
             try:
                 report.counts[writer.write_trial(record, origin=name)] += 1
             except Exception as error:  # a record the database refuses must not stop the file
-                logger.debug("writing %s of %s failed", position, name, exc_info=True)
-                report.failures.append((position, f"could not be stored: {error}"))
+                stored_at = f"record {records_read} ({record.registry_id})"
+                logger.debug("writing %s of %s failed", stored_at, name, exc_info=True)
+                report.failures.append((stored_at, f"could not be stored: {error}"))
     except ParseError as error:
         report.failures.append((position, str(error)))
     except OSError as error:

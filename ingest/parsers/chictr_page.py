@@ -228,8 +228,8 @@ def _read_blocks(text: str) -> tuple[Block, dict[str, list[Block]]]:
             section = None
         if section:
             blocks = sections[section]
-            starts_block = key == SECTIONS[section][0] and (not blocks or key in blocks[-1])
-            if not blocks or (starts_block and lang == "zh") or (key in blocks[-1] and lang == "zh"):
+            # A Chinese label already seen in the current block opens the next block.
+            if not blocks or (lang == "zh" and key in blocks[-1]):
                 blocks.append({})
             current = blocks[-1].setdefault(key, Field())
         else:

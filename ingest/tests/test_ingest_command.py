@@ -117,3 +117,15 @@ def test_standard_input(monkeypatch, seed_bytes):
     out, _ = ingest("-")
     assert "<stdin>: 1 created" in out
     assert Trial.objects.filter(registry_id="NCT07101562").exists()
+
+
+@pytest.mark.django_db
+def test_a_broken_record_is_reported_at_its_position_and_the_ones_before_it_are_kept(tmp_path):
+    study = '{"protocolSection": {"identificationModule": {"nctId": "NCT00000001", "briefTitle": "A"}}}'
+    (tmp_path / "studies.jsonl").write_text(study + "\n" + '{"protocolSection": {')
+    with pytest.raises(CommandError):
+        ingest(tmp_path / "studies.jsonl")
+    failure = IngestFailure.objects.get()
+    assert failure.position == "record 2"
+    assert "broken JSON on line 2" in failure.reason
+    assert Trial.objects.filter(registry_id="NCT00000001").exists()
