@@ -21,6 +21,7 @@ migrate: install
 
 load: migrate
 	$(DEV_ENV) $(BIN)/python manage.py ingest samples/
+	$(DEV_ENV) $(BIN)/python manage.py mesh_synonyms
 
 run: load
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

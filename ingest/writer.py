@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import zlib
+from collections.abc import Sequence
 from enum import StrEnum
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from trials.models import (
@@ -25,6 +26,7 @@ from trials.models import (
     Sponsor,
     Trial,
 )
+from trials.search.indexing import index_trials, sample_of
 
 from .models import IngestFailure, IngestRun
 from .records import PartialDate, TrialRecord
@@ -48,6 +50,7 @@ CHILD_MODELS = {
     "identifiers": Identifier,
     "biospecimens": Biospecimen,
 }
+BULK_SIZE = 2000
 NOT_TRIAL_FIELDS = {*CHILD_MODELS, "interventions", "source", "source_format", "parser_version"}
 
 
@@ -65,6 +68,7 @@ def trial_fields(record: TrialRecord) -> dict:
             fields[field.name] = list(value)
         else:
             fields[field.name] = value
+    fields["sample"] = sample_of(record.registry_id)
     return fields
 
 
@@ -109,36 +113,81 @@ def _write(record: TrialRecord, origin: str) -> WriteResult:
     else:
         trial = Trial.objects.create(**_fit(Trial, trial_fields(record)))
         outcome = WriteResult.CREATED
-    _write_children(trial, record)
+    _write_children([(trial, record)])
+    index_trials([(trial, record)])
     _keep_source(trial, record, checksum, origin)
     return outcome
 
 
-def _write_children(trial: Trial, record: TrialRecord) -> None:
+def _write_children(pairs: Sequence[tuple[Trial, TrialRecord]]) -> None:
+    """Insert the children of these trials, one statement per table whatever the number of trials."""
     for name, model in CHILD_MODELS.items():
         model.objects.bulk_create(
-            model(trial=trial, position=position, **_fit(model, dataclasses.asdict(child)))
-            for position, child in enumerate(getattr(record, name))
-        )
-    arms = {arm.label: arm for arm in trial.arms.all()}
-    arms_by_folded = {label.casefold(): arm for label, arm in arms.items()}
-    interventions = Intervention.objects.bulk_create(
-        Intervention(
-            trial=trial,
-            position=position,
-            **_fit(
-                Intervention, {key: value for key, value in dataclasses.asdict(item).items() if key != "arm_labels"}
+            (
+                model(trial=trial, position=position, **_fit(model, dataclasses.asdict(child)))
+                for trial, record in pairs
+                for position, child in enumerate(getattr(record, name))
             ),
+            batch_size=BULK_SIZE,
         )
-        for position, item in enumerate(record.interventions)
+    arms_by_trial: dict[int, dict[str, Arm]] = {}
+    for arm in Arm.objects.filter(trial__in=[trial for trial, _ in pairs]).only("id", "trial_id", "label"):
+        arms_by_trial.setdefault(arm.trial_id, {})[arm.label] = arm
+    items = [(trial, position, item) for trial, record in pairs for position, item in enumerate(record.interventions)]
+    interventions = Intervention.objects.bulk_create(
+        (
+            Intervention(
+                trial=trial,
+                position=position,
+                **_fit(Intervention, {k: v for k, v in dataclasses.asdict(item).items() if k != "arm_labels"}),
+            )
+            for trial, position, item in items
+        ),
+        batch_size=BULK_SIZE,
     )
     links = []
-    for intervention, item in zip(interventions, record.interventions, strict=True):
+    for intervention, (trial, _, item) in zip(interventions, items, strict=True):
+        arms = arms_by_trial.get(trial.pk, {})
+        arms_by_folded = {label.casefold(): arm for label, arm in arms.items()}
         for label in dict.fromkeys(item.arm_labels):
             arm = arms.get(label) or arms_by_folded.get(label.casefold())
             if arm is not None:
                 links.append(Intervention.arms.through(intervention_id=intervention.pk, arm_id=arm.pk))
-    Intervention.arms.through.objects.bulk_create(links, ignore_conflicts=True)
+    Intervention.arms.through.objects.bulk_create(links, ignore_conflicts=True, batch_size=BULK_SIZE)
+
+
+def write_trials(records: Sequence[TrialRecord], *, origin: str = "") -> list[WriteResult]:
+    """Write a batch: trials not yet stored go in with one insert per table; the others one at a time.
+
+    The batch is one transaction. If it fails (a record the database refuses, a concurrent ingest creating the
+    same trial), it is rolled back and every record is written on its own, so one bad record fails alone.
+    """
+    try:
+        with transaction.atomic():
+            return _write_batch(records, origin)
+    except (IntegrityError, DataError):
+        return [write_trial(record, origin=origin) for record in records]
+
+
+def _write_batch(records: Sequence[TrialRecord], origin: str) -> list[WriteResult]:
+    stored = set(
+        Trial.objects.filter(registry_id__in={record.registry_id for record in records}).values_list(
+            "registry", "registry_id"
+        )
+    )
+    new: dict[tuple[str, str], TrialRecord] = {}
+    for record in records:
+        key = (record.registry, record.registry_id)
+        if key not in stored:
+            new.setdefault(key, record)
+    fresh = list(new.values())
+    trials = Trial.objects.bulk_create([Trial(**_fit(Trial, trial_fields(record))) for record in fresh])
+    pairs = list(zip(trials, fresh, strict=True))
+    _write_children(pairs)
+    index_trials(pairs)
+    SourceRecord.objects.bulk_create(_source(trial, record, origin) for trial, record in pairs)
+    written = {id(record) for record in fresh}
+    return [WriteResult.CREATED if id(record) in written else _write(record, origin) for record in records]
 
 
 def _keep_source(trial: Trial, record: TrialRecord, checksum: str, origin: str) -> None:
@@ -147,10 +196,14 @@ def _keep_source(trial: Trial, record: TrialRecord, checksum: str, origin: str) 
         # The registry went back to an earlier version (or the parser changed): that version is current again.
         known.update(ingested_at=timezone.now(), parser_version=record.parser_version, origin=origin[:500])
         return
-    SourceRecord.objects.create(
+    _source(trial, record, origin, checksum).save()
+
+
+def _source(trial: Trial, record: TrialRecord, origin: str, checksum: str = "") -> SourceRecord:
+    return SourceRecord(
         trial=trial,
         format=record.source_format,
-        checksum=checksum,
+        checksum=checksum or hashlib.sha256(record.source).hexdigest(),
         parser_version=record.parser_version,
         content=zlib.compress(record.source, 6),
         size=len(record.source),

@@ -14,8 +14,10 @@ from .models import (
     Site,
     SourceRecord,
     Sponsor,
+    SynonymGroup,
     Trial,
 )
+from .search.indexing import reindex
 
 
 class ChildInline(admin.TabularInline):
@@ -202,6 +204,11 @@ class TrialAdmin(admin.ModelAdmin):
         ("Other registry fields", {"fields": ["extra", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    def save_related(self, request, form, formsets, change):
+        # The search index and facet rows are derived from what was just edited: rebuild them.
+        super().save_related(request, form, formsets, change)
+        reindex([form.instance])
+
 
 class TrialChildAdmin(admin.ModelAdmin):
     list_select_related = ["trial"]
@@ -294,3 +301,10 @@ class SourceRecordAdmin(TrialChildAdmin):
     @admin.display(description="raw record")
     def raw_text(self, obj: SourceRecord) -> str:
         return obj.text
+
+
+@admin.register(SynonymGroup)
+class SynonymGroupAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "source", "updated_at"]
+    list_filter = ["source"]
+    search_fields = ["terms"]

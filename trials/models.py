@@ -3,6 +3,8 @@ from __future__ import annotations
 import zlib
 
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from .choices import (
@@ -78,6 +80,12 @@ class Trial(models.Model):
 
     enrollment_target = models.PositiveIntegerField(null=True, blank=True)
     enrollment_actual = models.PositiveIntegerField(null=True, blank=True)
+    enrollment = models.GeneratedField(
+        expression=Coalesce("enrollment_actual", "enrollment_target"),
+        output_field=models.PositiveIntegerField(null=True),
+        db_persist=True,
+        help_text="Actual enrolment where reported, else the target",
+    )
 
     registration_date = models.DateField(null=True, blank=True)
     registration_date_precision = _precision()
@@ -135,6 +143,9 @@ class Trial(models.Model):
     eligibility_text_original = models.TextField(blank=True)
 
     extra = models.JSONField(default=dict, blank=True, help_text="Registry fields with no column of their own.")
+    sample = models.PositiveSmallIntegerField(
+        default=0, editable=False, help_text="0-255, from the registry id: a stable slice for estimated counts"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -147,6 +158,7 @@ class Trial(models.Model):
         indexes = [
             models.Index(fields=["registry_id"], name="trial_registry_id_idx"),
             models.Index(fields=["-created_at", "-id"], name="trial_newest_idx"),
+            models.Index(fields=["sample"], name="trial_sample_idx"),
         ]
         ordering = ["-created_at", "-id"]
 
@@ -160,10 +172,6 @@ class Trial(models.Model):
     def countries(self) -> list[str]:
         """Countries of the trial's sites, in registry order, each once (uses prefetched sites)."""
         return list(dict.fromkeys(site.country for site in self.sites.all() if site.country))
-
-    @property
-    def enrollment(self) -> int | None:
-        return self.enrollment_actual if self.enrollment_actual is not None else self.enrollment_target
 
 
 class TrialChild(models.Model):
@@ -339,6 +347,44 @@ class Biospecimen(TrialChild):
 
     def __str__(self) -> str:
         return self.name or self.name_original
+
+
+class TrialFacet(models.Model):
+    """One value a trial is filtered and counted under (status, phase, country, ...), written with the trial."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="facets")
+    name = models.CharField(max_length=20)
+    value = models.CharField(max_length=200)
+    sample = models.PositiveSmallIntegerField(help_text="the trial's sample, so estimates need not join")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "value", "trial"], name="trial_facet_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["sample", "name", "value"], condition=Q(sample__lt=8), name="trial_facet_sample_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+class SynonymGroup(models.Model):
+    """Terms that name the same condition; searching for one finds trials that use any of them."""
+
+    terms = models.TextField(help_text="One term per line, in any language, e.g. femoral head necrosis / 股骨头坏死")
+    source = models.CharField(max_length=10, choices=[("curated", "Curated"), ("mesh", "MeSH")], default="curated")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["terms"]
+
+    def __str__(self) -> str:
+        return " = ".join(self.term_list)
+
+    @property
+    def term_list(self) -> list[str]:
+        return [line.strip() for line in self.terms.splitlines() if line.strip()]
 
 
 class SourceRecord(models.Model):

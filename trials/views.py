@@ -1,20 +1,41 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from . import exports
 from .documents import trial_document
+from .filters import TrialFilter
 from .models import SourceRecord, Trial
+from .search.engine import SORTS, Search
 
-PAGE_SIZE = 25
 LANGUAGES = {"both": "Both languages", "en": "English", "original": "Original language"}
 
 
-def trial_list(request: HttpRequest) -> HttpResponse:
-    trials = Trial.objects.newest_first().with_listing_data()
-    page = Paginator(trials, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "trials/list.html", {"page": page})
+def _search(request: HttpRequest) -> Search:
+    filters = TrialFilter(request.GET, queryset=Trial.objects.all())
+    return Search(request.GET.get("q", ""), filters, request.GET.get("sort", "relevance"))
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """The home page: the search box, filters with counts, and one page of results."""
+    current = _search(request)
+    results = current.results(request.GET.get("page"))
+    context = {"results": results, "filters": current.filters, "sorts": SORTS, "q": request.GET.get("q", "")}
+    return render(request, "trials/search.html", context)
+
+
+def export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
+    """Every trial the search matches, in the page's order, streamed as CSV or JSON."""
+    current = _search(request)
+    trials = current.ordered(current.matches(), current.measure())[0]
+    rows = exports.rows(trials)
+    if fmt == "csv":
+        response = StreamingHttpResponse(exports.csv_lines(rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = StreamingHttpResponse(exports.json_chunks(rows), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="trials.{fmt}"'
+    return response
 
 
 def _trial_or_redirect(registry_id: str, view_name: str) -> Trial | HttpResponse:

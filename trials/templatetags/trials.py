@@ -49,3 +49,13 @@ def grouped_by_kind(items) -> list[tuple[str, list]]:
     kinds = OutcomeKind if items and items[0].kind in OutcomeKind.values else CriterionKind
     groups = [(kind.label, [item for item in items if item.kind == kind]) for kind in kinds]
     return [(label, members) for label, members in groups if members]
+
+
+@register.simple_tag(takes_context=True)
+def facet_query(context, name: str, value: str, selected: bool) -> str:
+    """The query string after clicking a facet value: a chosen value is dropped, another one replaces the
+    facet's choice (so the result count is the count shown beside it). Other parameters stay; paging restarts."""
+    query = context["request"].GET.copy()
+    query.setlist(name, [v for v in query.getlist(name) if v != value] if selected else [value])
+    query.pop("page", None)
+    return "?" + query.urlencode()

@@ -167,14 +167,3 @@ def test_raw_source_is_served_as_plain_text(client, seeds_loaded):
     response = client.get(reverse("trials:source", args=[trial.registry_id, source.pk]))
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert "Raw JSON" in response.content.decode()
-
-
-def test_home_lists_trials_newest_first_with_a_fixed_number_of_queries(client, seeds_loaded, django_assert_num_queries):
-    with django_assert_num_queries(4):  # count, page of trials, their conditions, their sites
-        response = client.get("/")
-    html = response.content.decode()
-    assert "5 trials" in html
-    positions = [
-        html.index(registry_id) for registry_id in Trial.objects.newest_first().values_list("registry_id", flat=True)
-    ]
-    assert positions == sorted(positions)

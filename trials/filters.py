@@ -1,0 +1,102 @@
+"""The search page's filters. Every facet filter reads the TrialFacet rows, the same rows its counts come from,
+so the count shown beside a value is the number of trials a click on it gives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+
+from .choices import InterventionType, IpdSharing, Phase, RegistrationTiming, Registry, Sex, Status, StudyType
+from .models import Trial, TrialFacet
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class AnyValuesField(forms.Field):
+    """Repeated parameters taken as they are: countries and sponsors have no fixed list."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[str]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        return [text.strip()[:200] for text in values if text and text.strip()]
+
+
+class FacetFilter(django_filters.Filter):
+    """Trials having any of the chosen values of one facet."""
+
+    field_class = AnyValuesField
+
+    def __init__(self, *args, choices=None, **kwargs):
+        self.label_of = dict(choices or ())
+        if choices:
+            self.field_class = forms.MultipleChoiceField
+            kwargs["choices"] = choices
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value: Iterable[str]) -> QuerySet:
+        values = list(value or ())
+        if not values:
+            return qs
+        facet_rows = TrialFacet.objects.filter(name=self.field_name, value__in=values)
+        return qs.filter(id__in=facet_rows.values("trial_id"))
+
+
+def _facet(label: str, choices=None) -> FacetFilter:
+    return FacetFilter(label=label, choices=choices)
+
+
+class TrialFilter(django_filters.FilterSet):
+    registry = _facet("Registry", Registry.choices)
+    status = _facet("Recruitment status", Status.choices)
+    phase = _facet("Phase", Phase.choices)
+    study_type = _facet("Study type", StudyType.choices)
+    country = _facet("Country")
+    sex = _facet("Sex", Sex.choices)
+    age = django_filters.NumberFilter(
+        label="Accepts a patient aged", method="filter_age", min_value=0, max_value=130, help_text="years"
+    )
+    healthy_volunteers = _facet("Healthy volunteers", YES_NO)
+    intervention_type = _facet("Intervention type", InterventionType.choices)
+    dmc = _facet("Data monitoring committee", YES_NO)
+    ipd_sharing = _facet("Shares individual participant data", IpdSharing.choices)
+    registration_timing = _facet("Registered", RegistrationTiming.choices)
+    start_date = django_filters.DateFromToRangeFilter(label="Start date")
+    enrollment = django_filters.RangeFilter(label="Enrolment")
+    sponsor = _facet("Sponsor")
+
+    class Meta:
+        model = Trial
+        fields: list[str] = []
+
+    def filter_age(self, qs: QuerySet, name: str, value) -> QuerySet:
+        # A limit the registry left open ("no limit", missing) accepts every age on that side.
+        return qs.filter(
+            Q(min_age_years__isnull=True) | Q(min_age_years__lte=value),
+            Q(max_age_years__isnull=True) | Q(max_age_years__gte=value),
+        )
+
+    @property
+    def facet_names(self) -> list[str]:
+        return [name for name, item in self.filters.items() if isinstance(item, FacetFilter)]
+
+    def active(self) -> dict[str, object]:
+        """The valid filters the request set, by name."""
+        self.is_valid()
+        cleaned = self.form.cleaned_data
+        return {name: value for name, value in cleaned.items() if value not in (None, "", [], ()) and _set(value)}
+
+    def apply(self, queryset: QuerySet, *, without: str | None = None) -> QuerySet:
+        """The queryset narrowed by every valid filter but `without` (to count that facet's other values)."""
+        for name, value in self.active().items():
+            if name != without:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+
+def _set(value) -> bool:
+    # Range filters clean to a slice; an empty one (neither end given) filters nothing.
+    return not isinstance(value, slice) or value.start is not None or value.stop is not None

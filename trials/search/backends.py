@@ -1,0 +1,180 @@
+"""Full-text search on the two databases we run on: PostgreSQL tsvector and SQLite FTS5.
+
+Both index the same weighted text (see text.py) and answer the same parsed query; the engine above them
+only ever asks for "the ids of trials matching" and "a relevance score".
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
+from .query import Clause, ParsedQuery, Terms, content_words
+from .text import cjk_bigrams
+
+TABLE = "trials_searchdocument"
+# Words of titles, conditions and interventions: what a misspelt query word is corrected against.
+WORDS = "trials_searchword"
+WEIGHTS = ("A", "B", "C", "D")
+SORT_COLUMNS = ("last_update_date", "start_date", "registration_date", "enrollment")
+
+
+def _words(terms: Terms) -> list[str]:
+    words = terms.words if terms.phrase else (content_words(terms.words) or terms.words)
+    return [cjk_bigrams(word.replace('"', " ")).strip() for word in words]
+
+
+class PostgresSearch:
+    """A stored tsvector per trial (English stemming, CJK as character pairs) under a GIN index."""
+
+    install_sql = (
+        f"""CREATE TABLE {TABLE} (
+            trial_id integer PRIMARY KEY REFERENCES trials_trial (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            sample smallint NOT NULL,
+            document tsvector NOT NULL
+        )""",
+        f"CREATE INDEX {TABLE}_document_idx ON {TABLE} USING gin (document)",
+        # Estimates read a 1/32 slice of the trials; this index keeps that slice's matches cheap to find.
+        f"CREATE INDEX {TABLE}_sample_document_idx ON {TABLE} USING gin (document) WHERE sample < 8",
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        f"CREATE TABLE {WORDS} (word text PRIMARY KEY)",
+        # Sorting by a date or by enrolment, newest or largest first, with trials lacking the value last.
+        *(
+            f"CREATE INDEX trials_trial_{column}_sort_idx ON trials_trial ({column} DESC NULLS LAST, id DESC)"
+            for column in SORT_COLUMNS
+        ),
+        f"CREATE INDEX {WORDS}_trigram_idx ON {WORDS} USING gin (word gin_trgm_ops)",
+    )
+    uninstall_sql = (
+        f"DROP TABLE IF EXISTS {TABLE}",
+        f"DROP TABLE IF EXISTS {WORDS}",
+        *(f"DROP INDEX IF EXISTS trials_trial_{column}_sort_idx" for column in SORT_COLUMNS),
+    )
+    _document = " || ".join(f"setweight(to_tsvector('english', %s), '{weight}')" for weight in WEIGHTS)
+
+    def index(self, rows: Iterable[tuple[int, int, dict[str, str]]]) -> None:
+        values = [(trial_id, sample, *(texts[weight] for weight in WEIGHTS)) for trial_id, sample, texts in rows]
+        if not values:
+            return
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {TABLE} (trial_id, sample, document) VALUES (%s, %s, {self._document}) "
+                "ON CONFLICT (trial_id) DO UPDATE SET sample = EXCLUDED.sample, document = EXCLUDED.document",
+                values,
+            )
+
+    def add_words(self, words: set[str]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {WORDS} (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", [sorted(words)]
+            )
+
+    def closest_word(self, word: str) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT word FROM {WORDS} WHERE word %% %s ORDER BY similarity(word, %s) DESC, word LIMIT 1",
+                [word, word],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else ""
+
+    def _terms(self, terms: Terms) -> tuple[str, list]:
+        words = _words(terms)
+        text = f'"{" ".join(words)}"' if terms.phrase else " ".join(f'"{word}"' for word in words)
+        return "websearch_to_tsquery('english', %s)", [text]
+
+    def _clause(self, clause: Clause) -> tuple[str, list]:
+        parts = [self._terms(terms) for terms in clause.alternatives]
+        return "(" + " || ".join(sql for sql, _ in parts) + ")", [p for _, params in parts for p in params]
+
+    def _tsquery(self, query: ParsedQuery) -> tuple[str, list]:
+        included = [self._clause(clause) for clause in query.included]
+        excluded = [self._clause(clause) for clause in query.excluded]
+        sql = " && ".join(s for s, _ in included) or "''::tsquery"
+        if excluded:
+            sql = f"({sql}) && !!(" + " || ".join(s for s, _ in excluded) + ")"
+        return sql, [p for _, params in (*included, *excluded) for p in params]
+
+    def matching_ids(self, query: ParsedQuery, *, sample_below: int | None = None) -> RawSQL:
+        sql, params = self._tsquery(query)
+        sample = f"sample < {int(sample_below)} AND " if sample_below is not None else ""
+        return RawSQL(f"SELECT trial_id FROM {TABLE} WHERE {sample}document @@ ({sql})", params)
+
+    def relevance(self, query: ParsedQuery) -> RawSQL:
+        sql, params = self._tsquery(query)
+        return RawSQL(f'(SELECT ts_rank(document, {sql}) FROM {TABLE} WHERE trial_id = "trials_trial"."id")', params)
+
+
+class SqliteSearch:
+    """An FTS5 table keyed by trial id, one column per weight, ranked by BM25 with the weights as column boosts."""
+
+    install_sql = (
+        f"""CREATE VIRTUAL TABLE {TABLE} USING fts5(
+            a, b, c, d, sample UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2'
+        )""",
+        # FTS5 tables take no foreign key: this trigger does what ON DELETE CASCADE does on PostgreSQL.
+        f"""CREATE TRIGGER {TABLE}_trial_deleted AFTER DELETE ON trials_trial BEGIN
+            DELETE FROM {TABLE} WHERE rowid = old.id;
+        END""",
+        f"CREATE TABLE {WORDS} (word text PRIMARY KEY) WITHOUT ROWID",
+    )
+    uninstall_sql = (
+        f"DROP TRIGGER IF EXISTS {TABLE}_trial_deleted",
+        f"DROP TABLE IF EXISTS {TABLE}",
+        f"DROP TABLE IF EXISTS {WORDS}",
+    )
+
+    def index(self, rows: Iterable[tuple[int, int, dict[str, str]]]) -> None:
+        rows = list(rows)
+        with connection.cursor() as cursor:
+            cursor.executemany(f"DELETE FROM {TABLE} WHERE rowid = %s", [(trial_id,) for trial_id, _, _ in rows])
+            cursor.executemany(
+                f"INSERT INTO {TABLE} (rowid, sample, a, b, c, d) VALUES (%s, %s, %s, %s, %s, %s)",
+                [(trial_id, sample, *(texts[w] for w in WEIGHTS)) for trial_id, sample, texts in rows],
+            )
+
+    def add_words(self, words: set[str]) -> None:
+        with connection.cursor() as cursor:
+            cursor.executemany(f"INSERT OR IGNORE INTO {WORDS} (word) VALUES (%s)", [(word,) for word in words])
+
+    def closest_word(self, word: str) -> str:
+        # No trigram index in SQLite: compare with the words sharing the first letter, which keeps it small.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT word FROM {WORDS} WHERE word >= %s AND word < %s", [word[0], chr(ord(word[0]) + 1)])
+            candidates = [row[0] for row in cursor.fetchall()]
+        return next(iter(difflib.get_close_matches(word, candidates, n=1, cutoff=0.75)), "")
+
+    def _terms(self, terms: Terms) -> str:
+        words = [word.replace('"', '""') for word in _words(terms)]
+        if terms.phrase:
+            return '"' + " ".join(words) + '"'
+        return "(" + " AND ".join(f'"{word}"' for word in words) + ")"
+
+    def _clause(self, clause: Clause) -> str:
+        return "(" + " OR ".join(self._terms(terms) for terms in clause.alternatives) + ")"
+
+    def _expression(self, query: ParsedQuery) -> str:
+        expression = " AND ".join(self._clause(clause) for clause in query.included)
+        if query.excluded:
+            excluded = " OR ".join(self._clause(clause) for clause in query.excluded)
+            expression = f"({expression}) NOT ({excluded})"
+        return expression
+
+    def matching_ids(self, query: ParsedQuery, *, sample_below: int | None = None) -> RawSQL:
+        sample = f" AND sample < {int(sample_below)}" if sample_below is not None else ""
+        return RawSQL(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s{sample}", [self._expression(query)])
+
+    def relevance(self, query: ParsedQuery) -> RawSQL:
+        # bm25() is lower for better matches; negate it so that both backends sort by descending relevance.
+        return RawSQL(
+            f"(SELECT -bm25({TABLE}, 10.0, 5.0, 2.0, 1.0) FROM {TABLE} "
+            f'WHERE {TABLE} MATCH %s AND rowid = "trials_trial"."id")',
+            [self._expression(query)],
+        )
+
+
+def search_backend() -> PostgresSearch | SqliteSearch:
+    return PostgresSearch() if connection.vendor == "postgresql" else SqliteSearch()

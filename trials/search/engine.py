@@ -1,0 +1,212 @@
+"""One search: the box, the filters, an exact or estimated count, facet counts, ranking and one page.
+
+At registry scale a broad word matches a third of all trials, and counting or ranking all of them takes
+seconds. So a match set larger than EXACT_LIMIT is never counted or ranked exhaustively: its total and its
+facet counts are estimated from a stable sample of trials (Trial.sample) and shown as estimates, and its
+trials are listed by a cheap key (last update) instead of by relevance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
+
+from ..filters import FacetFilter, TrialFilter
+from ..models import SynonymGroup, Trial, TrialFacet
+from .backends import search_backend
+from .indexing import SAMPLES
+from .query import ParsedQuery, expand_synonyms, parse_query
+from .snippets import snippet
+
+EXACT_LIMIT = 1000
+SLICE = 2  # trials with sample < SLICE (1 in 128) estimate how many trials a broad search matches
+TARGET_SAMPLED = 1000  # estimated facet counts are read from about this many sampled trials
+MAX_RESULTS = 1000  # how deep paging goes; past that, a search should be narrowed
+PAGE_SIZE = 25
+FACET_LENGTH = 10  # values shown per facet, most frequent first; chosen values always show
+
+SORTS = {
+    "relevance": ("Relevance", None),
+    "updated": ("Last updated", "last_update_date"),
+    "start": ("Start date", "start_date"),
+    "registered": ("Registration date", "registration_date"),
+    "enrollment": ("Enrolment", "enrollment"),
+}
+
+
+@dataclass(frozen=True)
+class Total:
+    value: int
+    exact: bool
+
+    def __str__(self) -> str:
+        return f"{self.value:,}" if self.exact else f"~{_round(self.value):,}"
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: Total
+    selected: bool
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue]
+    hidden: int = 0  # values not shown, beyond FACET_LENGTH
+
+
+@dataclass
+class SearchResults:
+    query: ParsedQuery
+    sort: str
+    total: Total
+    page: Page
+    facets: list[Facet]
+    ranked: bool
+    corrected_from: str = ""
+
+    @property
+    def sort_label(self) -> str:
+        return SORTS[self.sort][0]
+
+
+def _round(value: int) -> int:
+    """Two significant figures: an estimate should not look more precise than it is."""
+    if value < 100:
+        return value
+    magnitude = 10 ** (int(math.log10(value)) - 1)
+    return round(value / magnitude) * magnitude
+
+
+@dataclass(frozen=True)
+class _Measure:
+    total: Total
+    sample_below: int | None  # None: count every match; else count trials with sample below this and scale
+
+
+class Search:
+    def __init__(self, text: str, filters: TrialFilter, sort: str = "relevance"):
+        self.filters = filters
+        self.sort = sort if sort in SORTS else "relevance"
+        self.query = parse_query(text)
+        if self.query:
+            groups = [group.term_list for group in SynonymGroup.objects.only("terms")]
+            self.query = expand_synonyms(self.query, groups)
+        self.backend = search_backend()
+
+    @cached_property
+    def _filtered(self) -> bool:
+        return bool(self.query or self.filters.active())
+
+    def matches(self, *, without: str | None = None, sample_below: int | None = None) -> QuerySet:
+        trials = Trial.objects.all()
+        if sample_below is not None:
+            trials = trials.filter(sample__lt=sample_below)
+        trials = self.filters.apply(trials, without=without)
+        if self.query.included:
+            return trials.filter(id__in=self.backend.matching_ids(self.query, sample_below=sample_below))
+        if self.query.excluded:
+            # Only exclusions ("-alport"): every trial but those matching any of them.
+            excluded = ParsedQuery(self.query.text, tuple(c.__class__(c.alternatives) for c in self.query.excluded))
+            return trials.exclude(id__in=self.backend.matching_ids(excluded))
+        return trials
+
+    def measure(self, *, without: str | None = None) -> _Measure:
+        capped = self.matches(without=without)[: EXACT_LIMIT + 1].count()
+        if capped <= EXACT_LIMIT:
+            return _Measure(Total(capped, exact=True), None)
+        in_slice = self.matches(without=without, sample_below=SLICE).count()
+        estimate = max(in_slice * SAMPLES // SLICE, EXACT_LIMIT + 1)
+        sample_below = min(SAMPLES, max(SLICE, math.ceil(SAMPLES * TARGET_SAMPLED / estimate)))
+        return _Measure(Total(estimate, exact=False), sample_below)
+
+    def facet_counts(self, names: list[str], measure: _Measure, *, without: str | None = None) -> dict:
+        rows = TrialFacet.objects.filter(name__in=names)
+        if measure.sample_below is not None:
+            rows = rows.filter(sample__lt=measure.sample_below)
+        if self._filtered:
+            matches = self.matches(without=without, sample_below=measure.sample_below)
+            rows = rows.filter(trial_id__in=matches.values("id"))
+        scale = 1 if measure.total.exact else SAMPLES / measure.sample_below
+        counts: dict[str, dict[str, Total]] = {name: {} for name in names}
+        for name, value, number in rows.values_list("name", "value").annotate(n=Count("id")).order_by():
+            counts[name][value] = Total(round(number * scale), exact=measure.total.exact)
+        return counts
+
+    def facets(self, main: _Measure) -> list[Facet]:
+        active = self.filters.active()
+        names = self.filters.facet_names
+        counts = self.facet_counts([name for name in names if name not in active], main)
+        for name in names:
+            if name in active:
+                # A chosen facet counts its other values as if it were not chosen, so each count is what
+                # choosing that value instead would give.
+                counts.update(self.facet_counts([name], self.measure(without=name), without=name))
+        return [self._facet(name, counts[name], active.get(name, [])) for name in names]
+
+    def _facet(self, name: str, counts: dict[str, Total], chosen: list[str]) -> Facet:
+        facet_filter: FacetFilter = self.filters.filters[name]
+        ordered = sorted(counts.items(), key=lambda item: (-item[1].value, item[0]))
+        shown = [value for value, _ in ordered[:FACET_LENGTH]]
+        shown += [value for value in chosen if value not in shown]
+        values = [
+            FacetValue(
+                value=value,
+                label=facet_filter.label_of.get(value, value),
+                count=counts.get(value, Total(0, exact=True)),
+                selected=value in chosen,
+            )
+            for value in shown
+        ]
+        return Facet(name, str(facet_filter.label), values, hidden=max(0, len(ordered) - FACET_LENGTH))
+
+    def ordered(self, matches: QuerySet, main: _Measure) -> tuple[QuerySet, bool]:
+        column = SORTS[self.sort][1]
+        ranked = column is None and bool(self.query.included) and main.total.exact
+        if ranked:
+            matches = matches.annotate(relevance=self.backend.relevance(self.query))
+            order = [F("relevance").desc(), F("id").desc()]
+        else:
+            order = [F(column or "last_update_date").desc(nulls_last=True), F("id").desc()]
+        if self.query.registry_id:
+            # The trial whose id was typed comes first; trials citing that id follow.
+            exact_id = When(registry_id__iexact=self.query.registry_id, then=Value(0))
+            order.insert(0, Case(exact_id, default=Value(1), output_field=IntegerField()).asc())
+        return matches.order_by(*order), ranked
+
+    def results(self, page_number) -> SearchResults:
+        main = self.measure()
+        if main.total.value == 0 and self.query.included:
+            corrected = self.corrected()
+            if corrected:
+                retry = Search(corrected, self.filters, self.sort)
+                results = retry.results(page_number)
+                results.corrected_from = self.query.text
+                return results
+        listing, ranked = self.ordered(self.matches(), main)
+        paginator = Paginator(listing.with_listing_data(), PAGE_SIZE)
+        paginator.count = min(main.total.value, MAX_RESULTS)
+        page = paginator.get_page(page_number)
+        words = [w for clause in self.query.included for terms in clause.alternatives for w in terms.words]
+        for trial in page.object_list:
+            trial.snippet = snippet(trial, words)
+        return SearchResults(self.query, self.sort, main.total, page, self.facets(main), ranked)
+
+    def corrected(self) -> str:
+        """The query with each word that the index does not know replaced by the closest known word."""
+        words = []
+        for word in self.query.text.split():
+            bare = word.strip('"-')
+            if bare.isalpha() and bare.isascii() and len(bare) >= 4 and bare != "OR":
+                word = word.replace(bare, self.backend.closest_word(bare.lower()) or bare)
+            words.append(word)
+        corrected = " ".join(words)
+        return corrected if corrected.lower() != self.query.text.lower() else ""

@@ -1,0 +1,45 @@
+"""Keeping the search index current: facet rows, the full-text document and the spelling vocabulary."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable, Sequence
+
+from ..models import Trial, TrialFacet
+from .backends import search_backend
+from .text import facet_values, weighted_texts
+
+SAMPLES = 256
+VOCABULARY_WORD = re.compile(r"[a-z][a-z'-]{3,40}")
+
+
+def sample_of(registry_id: str) -> int:
+    """A stable number in 0-255 from the registry id, spreading trials evenly for estimated counts."""
+    return zlib.crc32(registry_id.upper().encode()) % SAMPLES
+
+
+def index_trials(items: Sequence[tuple[Trial, object]]) -> None:
+    """Index each trial from `source`: its ingest record, or the trial itself with its children prefetched."""
+    if not items:
+        return
+    TrialFacet.objects.filter(trial_id__in=[trial.pk for trial, _ in items]).delete()
+    TrialFacet.objects.bulk_create(
+        TrialFacet(trial_id=trial.pk, name=name, value=value, sample=trial.sample)
+        for trial, source in items
+        for name, value in facet_values(source)
+    )
+    backend = search_backend()
+    texts = [(trial.pk, trial.sample, weighted_texts(source)) for trial, source in items]
+    backend.index(texts)
+    backend.add_words({word for _, _, by_weight in texts for word in VOCABULARY_WORD.findall(by_weight["A"].lower())})
+
+
+def reindex(trials: Iterable[Trial] | None = None, *, batch_size: int = 500) -> int:
+    """Rebuild the index of these trials (all when None) from what is stored; returns how many."""
+    queryset = Trial.objects.all() if trials is None else Trial.objects.filter(pk__in=[t.pk for t in trials])
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        batch = list(Trial.objects.with_full_record().filter(pk__in=ids[start : start + batch_size]))
+        index_trials([(trial, trial) for trial in batch])
+    return len(ids)

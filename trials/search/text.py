@@ -1,0 +1,111 @@
+"""What the search index holds for a trial: weighted text and facet values.
+
+Both functions read a trial through attribute names alone, so they take an ingest TrialRecord (children as
+tuples) or a Trial instance (children as prefetched managers) alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# Han (with extensions), kana and Hangul: scripts written without spaces between words.
+CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+
+# Search weights, A highest: what a trial is about outranks where the words merely appear.
+WEIGHTED_FIELDS = {
+    "A": (
+        "registry_id",
+        "public_title",
+        "public_title_original",
+        "scientific_title",
+        "scientific_title_original",
+        "acronym",
+        "acronym_original",
+        ("identifiers", "value"),
+        ("conditions", "name", "name_original"),
+        ("interventions", "name", "name_original"),
+    ),
+    "B": (
+        ("keywords", "name", "name_original"),
+        ("arms", "label", "label_original", "description", "description_original"),
+        ("interventions", "description", "description_original"),
+    ),
+    "C": (
+        "brief_summary",
+        "brief_summary_original",
+        "objectives",
+        "objectives_original",
+        ("outcomes", "measure", "measure_original", "description", "description_original"),
+    ),
+    "D": (
+        "description",
+        "description_original",
+        "eligibility_text",
+        "eligibility_text_original",
+        ("criteria", "text", "text_original"),
+        ("sponsors", "name", "name_original"),
+        ("sites", "facility", "facility_original", "city", "country", "location_original"),
+        "funding",
+        "funding_original",
+    ),
+}
+
+
+def children(trial, name: str) -> Iterable:
+    value = getattr(trial, name)
+    return value.all() if hasattr(value, "all") else value
+
+
+def cjk_bigrams(text: str) -> str:
+    """Spell each run of CJK characters as its overlapping character pairs, the way Lucene's CJK analyzer does.
+
+    A query of two or more characters, turned into pairs the same way, then matches any text that contains
+    it, wherever a word segmenter would have cut.
+    """
+
+    def pairs(match: re.Match) -> str:
+        run = match.group()
+        if len(run) == 1:
+            return f" {run} "
+        return " " + " ".join(run[i : i + 2] for i in range(len(run) - 1)) + " "
+
+    return CJK_RUN.sub(pairs, text)
+
+
+def weighted_texts(trial) -> dict[str, str]:
+    """The trial's searchable text by weight, CJK already split into pairs."""
+    texts = {}
+    for weight, fields in WEIGHTED_FIELDS.items():
+        parts = []
+        for field in fields:
+            if isinstance(field, str):
+                parts.append(getattr(trial, field) or "")
+            else:
+                related, *names = field
+                parts.extend(getattr(child, name) or "" for child in children(trial, related) for name in names)
+        texts[weight] = cjk_bigrams("\n".join(part for part in parts if part))
+    return texts
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def facet_values(trial) -> list[tuple[str, str]]:
+    """(facet, value) pairs a trial is counted under; a trial counts once per distinct value."""
+    pairs = [
+        ("registry", trial.registry),
+        ("status", trial.status),
+        ("study_type", trial.study_type),
+        ("sex", trial.sex),
+        ("healthy_volunteers", _yes_no(trial.healthy_volunteers)),
+        ("dmc", _yes_no(trial.has_dmc)),
+        ("ipd_sharing", trial.ipd_sharing),
+        ("registration_timing", trial.registration_timing),
+        *(("phase", phase) for phase in trial.phases),
+        *(("country", site.country) for site in children(trial, "sites")),
+        *(("intervention_type", item.type) for item in children(trial, "interventions")),
+        *(("sponsor", sponsor.name) for sponsor in children(trial, "sponsors")),
+    ]
+    return list(dict.fromkeys((facet, value[:200]) for facet, value in pairs if value))
