@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test install migrate load lint check clean
+.PHONY: run test install migrate load lint check clean bench-search
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,16 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Benchmarks: PostgreSQL at registry scale by default (the database is created when missing).
+N ?= 500000
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/trials_bench
+bench-search: install
+	mkdir -p var
+	case "$(BENCH_DATABASE_URL)" in postgres*) psql "$(dir $(BENCH_DATABASE_URL))postgres" -qtAc \
+	  "SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_DATABASE_URL))'" | grep -q 1 || \
+	  createdb -h 127.0.0.1 -U postgres $(notdir $(BENCH_DATABASE_URL));; esac
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.search --trials $(N)
 
 clean:
 	rm -rf $(VENV) var/db.sqlite3*

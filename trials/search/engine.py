@@ -107,7 +107,7 @@ class Search:
         return bool(self.query or self.filters.active())
 
     def matches(self, *, without: str | None = None, sample_below: int | None = None) -> QuerySet:
-        trials = Trial.objects.all()
+        trials = Trial.objects.order_by()  # counts and subqueries need no order; listing orders explicitly
         if sample_below is not None:
             trials = trials.filter(sample__lt=sample_below)
         trials = self.filters.apply(trials, without=without)

@@ -1,0 +1,165 @@
+"""Search page benchmark: a fixed mix of searches through the real view on a generated catalogue.
+
+    make bench-search N=500000                                             # PostgreSQL (trials_bench)
+    make bench-search N=20000 BENCH_DATABASE_URL=sqlite:///var/bench.sqlite3
+
+Loads N generated trials first when the database holds fewer (bench/generate.py), then times whole pages
+(search with facets, trial pages) through Django's test client and prints p50/p95/p99 per kind of query
+and the number of SQL queries per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gzip
+import json
+import os
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "benchmark-only")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from trials.models import Trial  # noqa: E402
+
+BROAD = ["patients", "treatment", "study", "randomized", "disease", "clinical", "efficacy", "safety"]
+CHINESE = ["股骨头", "肝衰竭", "干细胞", "骨髓", "坏死", "患者", "治疗", "慢加急性", "髋关节", "安全性", "疗效", "随机"]
+FILTERS = [
+    {"status": "RECRUITING"},
+    {"status": "COMPLETED"},
+    {"country": "China"},
+    {"country": "United States"},
+    {"phase": "PHASE2"},
+    {"phase": "PHASE3"},
+    {"registry": "chictr"},
+    {"study_type": "OBSERVATIONAL"},
+    {"age": "85"},
+    {"age": "10"},
+    {"intervention_type": "DRUG"},
+    {"sex": "FEMALE"},
+    {"dmc": "yes"},
+    {"ipd_sharing": "NO"},
+    {"enrollment_min": "100", "enrollment_max": "500"},
+    {"start_date_after": "2015-01-01", "start_date_before": "2019-12-31"},
+]
+SORTS = ["relevance", "updated", "start"]
+
+
+def specific_words(count: int, rng: random.Random) -> list[str]:
+    """Words found in the title of exactly one real record: each matches well under 1% of generated trials."""
+    lines = gzip.decompress((ROOT / "bench" / "data" / "ctgov-studies.jsonl.gz").read_bytes()).splitlines()
+    documents = collections.Counter()
+    for line in lines:
+        title = json.loads(line)["protocolSection"]["identificationModule"].get("briefTitle", "")
+        documents.update(set(re.findall(r"[a-z]{7,}", title.lower())))
+    words = sorted(word for word, n in documents.items() if n == 1)
+    return rng.sample(words, count)
+
+
+def search_mix(rng: random.Random, ids: list[str]) -> list[tuple[str, dict]]:
+    kinds = {
+        "specific word": [{"q": word} for word in specific_words(60, rng)],
+        "broad word": [{"q": rng.choice(BROAD)} for _ in range(50)],
+        "chinese": [{"q": rng.choice(CHINESE)} for _ in range(40)],
+        "registry id": [{"q": rng.choice(ids).lower() if rng.random() < 0.3 else rng.choice(ids)} for _ in range(20)],
+        "filters only": [{} for _ in range(40)],
+    }
+    mix = []
+    for kind, requests in kinds.items():
+        for number, params in enumerate(requests):
+            if kind == "filters only" or number % 2:  # half of the searches with words carry 1-3 filters
+                for extra in rng.sample(FILTERS, rng.randint(1, 3)):
+                    params.update(extra)
+            params["sort"] = rng.choice(SORTS)
+            mix.append((kind, params))
+    return mix
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def timed(client: Client, path: str, params: dict | None = None) -> tuple[float, int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        began = time.perf_counter()
+        response = client.get(path, params or {}, secure=True)
+        elapsed = (time.perf_counter() - began) * 1000
+    assert response.status_code == 200, (path, params, response.status_code)
+    found = re.search(rb'<p class="count"[^>]*><strong>([^<]+)</strong>', response.content)
+    return elapsed, len(queries.captured_queries), found.group(1).decode() if found else ""
+
+
+def report(title: str, rows: dict[str, list[tuple[float, int, str]]]) -> None:
+    print(f"\n{title}")
+    print(f"{'kind':<16}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}  queries/page  totals seen")
+    everything = []
+    for kind, samples in rows.items():
+        times = [t for t, _, _ in samples]
+        everything += samples
+        queries = sorted({q for _, q, _ in samples})
+        totals = sorted({s for _, _, s in samples}, key=lambda s: (len(s), s))
+        shown = ", ".join(totals[:2] + (["...", totals[-1]] if len(totals) > 3 else totals[2:3]))
+        print(
+            f"{kind:<16}{len(times):>5}{percentile(times, 0.5):>9.1f}{percentile(times, 0.95):>9.1f}"
+            f"{percentile(times, 0.99):>9.1f}{max(times):>9.1f}  {queries[0]:>5}-{queries[-1]:<6}  {shown}"
+        )
+    times = [t for t, _, _ in everything]
+    print(
+        f"{'all':<16}{len(times):>5}{percentile(times, 0.5):>9.1f}{percentile(times, 0.95):>9.1f}"
+        f"{percentile(times, 0.99):>9.1f}{max(times):>9.1f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=20000, help="trials the catalogue should hold")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # production settings serve hashed names
+    if not Trial.objects.filter(registry_id__in=["NCT06731192"]).exists():
+        call_command("ingest", str(ROOT / "samples" / "seeds"), verbosity=0)
+    generated = Trial.objects.filter(source_url="").count()
+    if generated < args.trials:
+        from bench.generate import load
+
+        load(args.trials, generated)
+    total = Trial.objects.count()
+    print(f"{connection.vendor}: {total:,} trials")
+
+    rng = random.Random(args.seed)
+    ids = list(Trial.objects.filter(sample=0).values_list("registry_id", flat=True)[:2000])
+    client = Client()
+    for _kind, params in search_mix(random.Random(args.seed + 1), ids)[:20]:  # warm the caches a little
+        timed(client, "/", params)
+
+    rows: dict[str, list] = collections.defaultdict(list)
+    for kind, params in search_mix(rng, ids):
+        rows[kind].append(timed(client, "/", params))
+    report("search page (whole page with facets)", rows)
+
+    trial_rows = {"trial page": [timed(client, f"/trials/{rng.choice(ids)}/") for _ in range(100)]}
+    report("trial page", trial_rows)
+
+
+if __name__ == "__main__":
+    main()
