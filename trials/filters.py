@@ -37,11 +37,13 @@ class FacetFilter(django_filters.Filter):
             kwargs["choices"] = choices
         super().__init__(*args, **kwargs)
 
-    def filter(self, qs: QuerySet, value: Iterable[str]) -> QuerySet:
+    def filter(self, qs: QuerySet, value: Iterable[str], *, sample_below: int | None = None) -> QuerySet:
         values = list(value or ())
         if not values:
             return qs
         facet_rows = TrialFacet.objects.filter(name=self.field_name, value__in=values)
+        if sample_below is not None:
+            facet_rows = facet_rows.filter(sample__lt=sample_below)
         return qs.filter(id__in=facet_rows.values("trial_id"))
 
 
@@ -89,11 +91,19 @@ class TrialFilter(django_filters.FilterSet):
         cleaned = self.form.cleaned_data
         return {name: value for name, value in cleaned.items() if value not in (None, "", [], ()) and _set(value)}
 
-    def apply(self, queryset: QuerySet, *, without: str | None = None) -> QuerySet:
-        """The queryset narrowed by every valid filter but `without` (to count that facet's other values)."""
+    def apply(self, queryset: QuerySet, *, without: str | None = None, sample_below: int | None = None) -> QuerySet:
+        """The queryset narrowed by every valid filter but `without` (to count that facet's other values).
+
+        `sample_below` says the queryset holds only sampled trials, so facet lookups can stay in the sample.
+        """
         for name, value in self.active().items():
-            if name != without:
-                queryset = self.filters[name].filter(queryset, value)
+            if name == without:
+                continue
+            item = self.filters[name]
+            if isinstance(item, FacetFilter):
+                queryset = item.filter(queryset, value, sample_below=sample_below)
+            else:
+                queryset = item.filter(queryset, value)
         return queryset
 
 

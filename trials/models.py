@@ -362,7 +362,7 @@ class TrialFacet(models.Model):
             models.UniqueConstraint(fields=["name", "value", "trial"], name="trial_facet_unique"),
         ]
         indexes = [
-            models.Index(fields=["sample", "name", "value"], condition=Q(sample__lt=8), name="trial_facet_sample_idx"),
+            models.Index(fields=["name", "value", "trial"], condition=Q(sample__lt=2), name="trial_facet_sample_idx"),
         ]
 
     def __str__(self) -> str:

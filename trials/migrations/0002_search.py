@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='trialfacet',
-            index=models.Index(condition=models.Q(('sample__lt', 8)), fields=['sample', 'name', 'value'], name='trial_facet_sample_idx'),
+            index=models.Index(condition=models.Q(('sample__lt', 2)), fields=['name', 'value', 'trial'], name='trial_facet_sample_idx'),
         ),
         migrations.AddConstraint(
             model_name='trialfacet',

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
 
 from ..filters import FacetFilter, TrialFilter
@@ -24,6 +25,7 @@ from .snippets import snippet
 
 EXACT_LIMIT = 1000
 SLICE = 2  # trials with sample < SLICE (1 in 128) estimate how many trials a broad search matches
+SMALL_SLICE = 4 * EXACT_LIMIT * SLICE // 256  # at most this many in the slice: the matches may be few
 TARGET_SAMPLED = 1000  # estimated facet counts are read from about this many sampled trials
 MAX_RESULTS = 1000  # how deep paging goes; past that, a search should be narrowed
 PAGE_SIZE = 25
@@ -110,7 +112,7 @@ class Search:
         trials = Trial.objects.order_by()  # counts and subqueries need no order; listing orders explicitly
         if sample_below is not None:
             trials = trials.filter(sample__lt=sample_below)
-        trials = self.filters.apply(trials, without=without)
+        trials = self.filters.apply(trials, without=without, sample_below=sample_below)
         if self.query.included:
             return trials.filter(id__in=self.backend.matching_ids(self.query, sample_below=sample_below))
         if self.query.excluded:
@@ -120,10 +122,26 @@ class Search:
         return trials
 
     def measure(self, *, without: str | None = None) -> _Measure:
-        capped = self.matches(without=without)[: EXACT_LIMIT + 1].count()
-        if capped <= EXACT_LIMIT:
-            return _Measure(Total(capped, exact=True), None)
-        in_slice = self.matches(without=without, sample_below=SLICE).count()
+        """Count the matches exactly when they are few, else estimate them from the sampled slice.
+
+        One statement: the slice is counted first (cheap through the partial indexes), and the exact count,
+        capped at EXACT_LIMIT + 1, runs only when the slice says the matches may be few. Counting even a capped
+        number of a broad word's matches reads that word's whole posting list, which is what this avoids.
+        """
+        sampled_sql, sampled_params = (
+            self.matches(without=without, sample_below=SLICE).values("id").query.sql_with_params()
+        )
+        capped = self.matches(without=without).values("id")[: EXACT_LIMIT + 1]
+        capped_sql, capped_params = capped.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT n, CASE WHEN n <= %s THEN (SELECT COUNT(*) FROM ({capped_sql}) capped) END "
+                f"FROM (SELECT COUNT(*) AS n FROM ({sampled_sql}) sampled) counted",
+                [SMALL_SLICE, *capped_params, *sampled_params],
+            )
+            in_slice, exact = cursor.fetchone()
+        if exact is not None and exact <= EXACT_LIMIT:
+            return _Measure(Total(exact, exact=True), None)
         estimate = max(in_slice * SAMPLES // SLICE, EXACT_LIMIT + 1)
         sample_below = min(SAMPLES, max(SLICE, math.ceil(SAMPLES * TARGET_SAMPLED / estimate)))
         return _Measure(Total(estimate, exact=False), sample_below)
