@@ -1,6 +1,6 @@
 from django import template
 
-from trials.choices import CriterionKind, OutcomeKind
+from trials.choices import CriterionKind, OutcomeKind, Phase
 from trials.documents import partial_date
 
 register = template.Library()
@@ -59,3 +59,10 @@ def facet_query(context, name: str, value: str, selected: bool) -> str:
     query.setlist(name, [v for v in query.getlist(name) if v != value] if selected else [value])
     query.pop("page", None)
     return "?" + query.urlencode()
+
+
+@register.filter
+def phase_labels(phases) -> str:
+    """["PHASE2", "PHASE3"] as "Phase 2, Phase 3"."""
+    labels = dict(Phase.choices)
+    return ", ".join(labels.get(phase, phase) for phase in phases)

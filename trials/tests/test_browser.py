@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
@@ -23,7 +24,10 @@ if not CHROMIUM.exists():
 # Playwright's sync API runs an event loop in this thread, which trips Django's async-safety check on ORM calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The live server's threads see only committed data, hence a transactional test, whose data a flush removes
+# afterwards. On PostgreSQL that flush must TRUNCATE ... CASCADE: trials_searchdocument (raw SQL, unknown to Django)
+# holds a foreign key to trials_trial. Naming the available apps (all of them) is what makes the flush cascade.
+pytestmark = pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +39,12 @@ def browser():
 
 
 @pytest.fixture
-def seeded_server(transactional_db, live_server, monkeypatch):
-    # The live server's threads share this settings dict: each request's connection closes when it ends, instead
-    # of being kept for CONN_MAX_AGE by a keep-alive thread and blocking the test database's removal at the end.
-    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+def seeded_server(live_server):
     call_command("ingest", str(SEEDS), verbosity=0)
     yield live_server
-    # The search tables are raw SQL, unknown to Django: the flush after a transactional test would TRUNCATE
-    # trials_trial without them, which PostgreSQL refuses (trials_searchdocument's foreign key). Empty them first.
+    # The flush after the test empties Django's tables only; the misspelling word list is raw SQL.
     with connection.cursor() as cursor:
-        for table in (backends.TABLE, backends.WORDS):
-            cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(f"DELETE FROM {backends.WORDS}")
 
 
 @pytest.fixture
