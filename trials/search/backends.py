@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
 from .query import Clause, ParsedQuery, Terms, content_words
@@ -104,6 +105,16 @@ class PostgresSearch:
         sample = f"sample < {int(sample_below)} AND " if sample_below is not None else ""
         return RawSQL(f"SELECT trial_id FROM {TABLE} WHERE {sample}document @@ ({sql})", params)
 
+    def trial_matches(self, query: ParsedQuery) -> RawSQL:
+        # ts_match_vq() is the function behind @@; called by name it cannot use the GIN index, which is the
+        # point: the caller has a few candidate trials and wants each checked, not a broad word's every match.
+        sql, params = self._tsquery(query)
+        return RawSQL(
+            f'EXISTS (SELECT 1 FROM {TABLE} WHERE trial_id = "trials_trial"."id" AND ts_match_vq(document, {sql}))',
+            params,
+            output_field=BooleanField(),
+        )
+
     def relevance(self, query: ParsedQuery) -> RawSQL:
         sql, params = self._tsquery(query)
         return RawSQL(f'(SELECT ts_rank(document, {sql}) FROM {TABLE} WHERE trial_id = "trials_trial"."id")', params)
@@ -167,6 +178,13 @@ class SqliteSearch:
     def matching_ids(self, query: ParsedQuery, *, sample_below: int | None = None) -> RawSQL:
         sample = f" AND sample < {int(sample_below)}" if sample_below is not None else ""
         return RawSQL(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s{sample}", [self._expression(query)])
+
+    def trial_matches(self, query: ParsedQuery) -> RawSQL:
+        return RawSQL(
+            f'"trials_trial"."id" IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s)',
+            [self._expression(query)],
+            output_field=BooleanField(),
+        )
 
     def relevance(self, query: ParsedQuery) -> RawSQL:
         # bm25() is lower for better matches; negate it so that both backends sort by descending relevance.

@@ -29,7 +29,9 @@ SMALL_SLICE = 4 * EXACT_LIMIT * SLICE // 256  # at most this many in the slice: 
 TARGET_SAMPLED = 1000  # estimated facet counts are read from about this many sampled trials
 MAX_RESULTS = 1000  # how deep paging goes; past that, a search should be narrowed
 PAGE_SIZE = 25
-FACET_LENGTH = 10  # values shown per facet, most frequent first; chosen values always show
+FACET_LENGTH = 10
+DENSE = 0.02  # a match set this large a share of all trials is listed by walking the sort order
+WINDOW_MARGIN = 4  # values shown per facet, most frequent first; chosen values always show
 
 SORTS = {
     "relevance": ("Relevance", None),
@@ -92,6 +94,7 @@ def _round(value: int) -> int:
 class _Measure:
     total: Total
     sample_below: int | None  # None: count every match; else count trials with sample below this and scale
+    catalogue: int = 0  # about how many trials there are in all
 
 
 class Search:
@@ -108,11 +111,14 @@ class Search:
     def _filtered(self) -> bool:
         return bool(self.query or self.filters.active())
 
-    def matches(self, *, without: str | None = None, sample_below: int | None = None) -> QuerySet:
+    def matches(self, *, without: str | None = None, sample_below: int | None = None, probe: bool = False) -> QuerySet:
+        """The matching trials; with `probe`, the words are checked trial by trial instead of through the index."""
         trials = Trial.objects.order_by()  # counts and subqueries need no order; listing orders explicitly
         if sample_below is not None:
             trials = trials.filter(sample__lt=sample_below)
         trials = self.filters.apply(trials, without=without, sample_below=sample_below)
+        if self.query.included and probe:
+            return trials.alias(words_match=self.backend.trial_matches(self.query)).filter(words_match=True)
         if self.query.included:
             return trials.filter(id__in=self.backend.matching_ids(self.query, sample_below=sample_below))
         if self.query.excluded:
@@ -135,16 +141,18 @@ class Search:
         capped_sql, capped_params = capped.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT n, CASE WHEN n <= %s THEN (SELECT COUNT(*) FROM ({capped_sql}) capped) END "
+                f"SELECT n, CASE WHEN n <= %s THEN (SELECT COUNT(*) FROM ({capped_sql}) capped) END, "
+                f"(SELECT COUNT(*) FROM {Trial._meta.db_table} WHERE sample < %s) "
                 f"FROM (SELECT COUNT(*) AS n FROM ({sampled_sql}) sampled) counted",
-                [SMALL_SLICE, *capped_params, *sampled_params],
+                [SMALL_SLICE, *capped_params, SLICE, *sampled_params],
             )
-            in_slice, exact = cursor.fetchone()
+            in_slice, exact, catalogue_slice = cursor.fetchone()
+        catalogue = catalogue_slice * SAMPLES // SLICE
         if exact is not None and exact <= EXACT_LIMIT:
-            return _Measure(Total(exact, exact=True), None)
+            return _Measure(Total(exact, exact=True), None, catalogue)
         estimate = max(in_slice * SAMPLES // SLICE, EXACT_LIMIT + 1)
         sample_below = min(SAMPLES, max(SLICE, math.ceil(SAMPLES * TARGET_SAMPLED / estimate)))
-        return _Measure(Total(estimate, exact=False), sample_below)
+        return _Measure(Total(estimate, exact=False), sample_below, catalogue)
 
     def facet_counts(self, names: list[str], measure: _Measure, *, without: str | None = None) -> dict:
         rows = TrialFacet.objects.filter(name__in=names)
@@ -187,18 +195,39 @@ class Search:
         return Facet(name, str(facet_filter.label), values, hidden=max(0, len(ordered) - FACET_LENGTH))
 
     def ordered(self, matches: QuerySet, main: _Measure) -> tuple[QuerySet, bool]:
-        column = SORTS[self.sort][1]
-        ranked = column is None and bool(self.query.included) and main.total.exact
+        ranked = SORTS[self.sort][1] is None and bool(self.query.included) and main.total.exact
         if ranked:
             matches = matches.annotate(relevance=self.backend.relevance(self.query))
             order = [F("relevance").desc(), F("id").desc()]
         else:
-            order = [F(column or "last_update_date").desc(nulls_last=True), F("id").desc()]
+            order = self._column_order()
         if self.query.registry_id:
             # The trial whose id was typed comes first; trials citing that id follow.
             exact_id = When(registry_id__iexact=self.query.registry_id, then=Value(0))
             order.insert(0, Case(exact_id, default=Value(1), output_field=IntegerField()).asc())
         return matches.order_by(*order), ranked
+
+    def _column_order(self) -> list:
+        return [F(SORTS[self.sort][1] or "last_update_date").desc(nulls_last=True), F("id").desc()]
+
+    def _page(self, main: _Measure, page_number) -> tuple[Page, bool]:
+        listing, ranked = self.ordered(self.matches(), main)
+        paginator = Paginator(listing.with_listing_data(), PAGE_SIZE)
+        paginator.count = min(main.total.value, MAX_RESULTS)
+        page = paginator.get_page(page_number)
+        density = main.total.value / max(main.catalogue, 1)
+        if ranked or main.total.exact or density < DENSE or self.query.registry_id:
+            return page, ranked
+        # A broad match: rather than gather every match to sort them, walk the trials in sort order and keep
+        # the first that match, checking each one's words directly. The window holds several times the trials
+        # that should be enough; if it falls short, the page is read the plain way.
+        window = math.ceil(page.end_index() / density * WINDOW_MARGIN)
+        candidates = Trial.objects.order_by(*self._column_order()).values("id")[:window]
+        walked = self.matches(probe=True).filter(id__in=candidates).order_by(*self._column_order())
+        trials = list(walked.with_listing_data()[page.start_index() - 1 : page.end_index()])
+        if len(trials) == page.end_index() - page.start_index() + 1:
+            page.object_list = trials
+        return page, ranked
 
     def results(self, page_number) -> SearchResults:
         main = self.measure()
@@ -209,10 +238,7 @@ class Search:
                 results = retry.results(page_number)
                 results.corrected_from = self.query.text
                 return results
-        listing, ranked = self.ordered(self.matches(), main)
-        paginator = Paginator(listing.with_listing_data(), PAGE_SIZE)
-        paginator.count = min(main.total.value, MAX_RESULTS)
-        page = paginator.get_page(page_number)
+        page, ranked = self._page(main, page_number)
         words = [w for clause in self.query.included for terms in clause.alternatives for w in terms.words]
         for trial in page.object_list:
             trial.snippet = snippet(trial, words)

@@ -185,3 +185,19 @@ def test_a_batch_writes_new_trials_together_and_is_unchanged_the_second_time(cli
     assert write_trials(records) == [WriteResult.CREATED, WriteResult.CREATED]
     assert write_trials(records) == [WriteResult.UNCHANGED, WriteResult.UNCHANGED]
     assert found(client, q="股骨头") == ["ChiCTR2600126638"]
+
+
+def test_a_broad_match_walked_in_sort_order_lists_the_same_trials(
+    client, seeds_loaded, monkeypatch, django_assert_num_queries
+):
+    expected = found(client, q="china", sort="start")
+    monkeypatch.setattr(engine, "EXACT_LIMIT", 1)
+    monkeypatch.setattr(engine, "DENSE", 0)
+    monkeypatch.setattr(engine, "WINDOW_MARGIN", 1000)
+    # With so few trials the estimated total (and so the page) may be shorter; what shows is in the same order.
+    with django_assert_num_queries(6):  # the walk found the page: the plain page query never ran
+        walked = found(client, q="china", sort="start")
+    assert len(walked) >= 2
+    assert walked == expected[: len(walked)]
+    walked = found(client, q="china -alport", sort="start")
+    assert walked == [i for i in expected if i != "NCT06731192"][: len(walked)]
