@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django import template
 
 from trials.choices import CriterionKind, OutcomeKind, Phase
@@ -55,10 +57,19 @@ def grouped_by_kind(items) -> list[tuple[str, list]]:
 def facet_query(context, name: str, value: str, selected: bool) -> str:
     """The query string after clicking a facet value: a chosen value is dropped, another one replaces the
     facet's choice (so the result count is the count shown beside it). Other parameters stay; paging restarts."""
-    query = context["request"].GET.copy()
-    query.setlist(name, [v for v in query.getlist(name) if v != value] if selected else [value])
-    query.pop("page", None)
-    return "?" + query.urlencode()
+    if "facet_query_base" not in context.render_context:
+        # Read the request's parameters once per page, not once per facet value.
+        query = context["request"].GET
+        context.render_context["facet_query_base"] = [
+            (key, values) for key, values in query.lists() if key != "page" and any(values)
+        ]
+    pairs = []
+    for key, values in context.render_context["facet_query_base"]:
+        if key != name:
+            pairs.extend((key, v) for v in values if v)
+    chosen = [v for v in dict(context.render_context["facet_query_base"]).get(name, []) if v != value]
+    pairs.extend((name, v) for v in (chosen if selected else [value]))
+    return "?" + urlencode(pairs)
 
 
 @register.filter
