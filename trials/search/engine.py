@@ -151,19 +151,20 @@ class Search:
         if exact is not None and exact <= EXACT_LIMIT:
             return _Measure(Total(exact, exact=True), None, catalogue)
         estimate = max(in_slice * SAMPLES // SLICE, EXACT_LIMIT + 1)
-        sample_below = min(SAMPLES, max(SLICE, math.ceil(SAMPLES * TARGET_SAMPLED / estimate)))
+        sample_below = min(SAMPLES, max(1, math.ceil(SAMPLES * TARGET_SAMPLED / estimate)))
         return _Measure(Total(estimate, exact=False), sample_below, catalogue)
 
     def facet_counts(self, names: list[str], measure: _Measure, *, without: str | None = None) -> dict:
         rows = TrialFacet.objects.filter(name__in=names)
-        if measure.sample_below is not None:
-            rows = rows.filter(sample__lt=measure.sample_below)
         if self._filtered:
+            # Read each matching trial's values through the (trial, name, value) index alone.
             matches = self.matches(without=without, sample_below=measure.sample_below)
             rows = rows.filter(trial_id__in=matches.values("id"))
+        elif measure.sample_below is not None:
+            rows = rows.filter(sample__lt=measure.sample_below)
         scale = 1 if measure.total.exact else SAMPLES / measure.sample_below
         counts: dict[str, dict[str, Total]] = {name: {} for name in names}
-        for name, value, number in rows.values_list("name", "value").annotate(n=Count("id")).order_by():
+        for name, value, number in rows.values_list("name", "value").annotate(n=Count("*")).order_by():
             counts[name][value] = Total(round(number * scale), exact=measure.total.exact)
         return counts
 
