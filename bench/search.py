@@ -156,9 +156,14 @@ def main() -> None:
         timed(client, "/", params)
 
     rows: dict[str, list] = collections.defaultdict(list)
+    slowest = []
     for kind, params in search_mix(rng, ids):
         rows[kind].append(timed(client, "/", params))
+        slowest.append((rows[kind][-1][0], kind, params))
     report("search page (whole page with facets)", rows)
+    print("\nslowest searches:")
+    for elapsed, kind, params in sorted(slowest, key=lambda item: item[0], reverse=True)[:8]:
+        print(f"  {elapsed:8.1f} ms  {kind:<14} {params}")
 
     trial_rows = {"trial page": [timed(client, f"/trials/{rng.choice(ids)}/") for _ in range(100)]}
     report("trial page", trial_rows)

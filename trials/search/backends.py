@@ -53,6 +53,11 @@ class PostgresSearch:
         f"CREATE INDEX {TABLE}_slice_idx ON {TABLE} USING gin (document) WHERE sample < 2",
         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
         f"CREATE TABLE {WORDS} (word text PRIMARY KEY)",
+        # Facet values are (name, value) pairs whose frequencies the planner must know together ("country" and
+        # "China" are not independent); without this it misjudges every filter by a factor of ten or more.
+        "CREATE STATISTICS IF NOT EXISTS trials_trialfacet_name_value (mcv, dependencies) ON name, value "
+        "FROM trials_trialfacet",
+        "ALTER TABLE trials_trialfacet ALTER COLUMN value SET STATISTICS 1000",
         # Sorting by a date or by enrolment, newest or largest first, with trials lacking the value last.
         *(
             f"CREATE INDEX trials_trial_{column}_sort_idx ON trials_trial ({column} DESC NULLS LAST, id DESC)"
@@ -64,6 +69,7 @@ class PostgresSearch:
         f"DROP TABLE IF EXISTS {TABLE}",
         f"DROP TABLE IF EXISTS {WORDS}",
         *(f"DROP INDEX IF EXISTS trials_trial_{column}_sort_idx" for column in SORT_COLUMNS),
+        "DROP STATISTICS IF EXISTS trials_trialfacet_name_value",
     )
     _document = " || ".join(f"setweight(to_tsvector('english', %s), '{weight}')" for weight in WEIGHTS)
 

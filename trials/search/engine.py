@@ -8,13 +8,15 @@ trials are listed by a cheap key (last update) instead of by relevance.
 
 from __future__ import annotations
 
+import datetime
 import math
 from dataclasses import dataclass
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, DateField, F, IntegerField, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from ..filters import FacetFilter, TrialFilter
 from ..models import SynonymGroup, Trial, TrialFacet
@@ -29,9 +31,9 @@ SMALL_SLICE = 4 * EXACT_LIMIT * SLICE // 256  # at most this many in the slice: 
 TARGET_SAMPLED = 1000  # estimated facet counts are read from about this many sampled trials
 MAX_RESULTS = 1000  # how deep paging goes; past that, a search should be narrowed
 PAGE_SIZE = 25
-FACET_LENGTH = 10
+FACET_LENGTH = 10  # values shown per facet, most frequent first; chosen values always show
 DENSE = 0.02  # a match set this large a share of all trials is listed by walking the sort order
-WINDOW_MARGIN = 4  # values shown per facet, most frequent first; chosen values always show
+WINDOW_MARGIN = 2  # how many times the trials a walk should need it reads
 
 SORTS = {
     "relevance": ("Relevance", None),
@@ -130,27 +132,28 @@ class Search:
     def measure(self, *, without: str | None = None) -> _Measure:
         """Count the matches exactly when they are few, else estimate them from the sampled slice.
 
-        One statement: the slice is counted first (cheap through the partial indexes), and the exact count,
-        capped at EXACT_LIMIT + 1, runs only when the slice says the matches may be few. Counting even a capped
-        number of a broad word's matches reads that word's whole posting list, which is what this avoids.
+        One statement: the slice is counted first (cheap through the partial indexes), and the exact count runs
+        only when the slice says the matches are few. Counting a broad word's matches, even capped, reads its
+        whole posting list, which is what this avoids. The exact count has no LIMIT on purpose: a LIMIT invites
+        the planner to scan in index order hoping to stop early, which never happens when two broad conditions
+        have few trials in common.
         """
         sampled_sql, sampled_params = (
             self.matches(without=without, sample_below=SLICE).values("id").query.sql_with_params()
         )
-        capped = self.matches(without=without).values("id")[: EXACT_LIMIT + 1]
-        capped_sql, capped_params = capped.query.sql_with_params()
+        every_sql, every_params = self.matches(without=without).values("id").query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT n, CASE WHEN n <= %s THEN (SELECT COUNT(*) FROM ({capped_sql}) capped) END, "
+                f"SELECT n, CASE WHEN n <= %s THEN (SELECT COUNT(*) FROM ({every_sql}) every_match) END, "
                 f"(SELECT COUNT(*) FROM {Trial._meta.db_table} WHERE sample < %s) "
                 f"FROM (SELECT COUNT(*) AS n FROM ({sampled_sql}) sampled) counted",
-                [SMALL_SLICE, *capped_params, SLICE, *sampled_params],
+                [SMALL_SLICE, *every_params, SLICE, *sampled_params],
             )
             in_slice, exact, catalogue_slice = cursor.fetchone()
         catalogue = catalogue_slice * SAMPLES // SLICE
         if exact is not None and exact <= EXACT_LIMIT:
             return _Measure(Total(exact, exact=True), None, catalogue)
-        estimate = max(in_slice * SAMPLES // SLICE, EXACT_LIMIT + 1)
+        estimate = exact if exact is not None else max(in_slice * SAMPLES // SLICE, EXACT_LIMIT + 1)
         sample_below = min(SAMPLES, max(1, math.ceil(SAMPLES * TARGET_SAMPLED / estimate)))
         return _Measure(Total(estimate, exact=False), sample_below, catalogue)
 
@@ -201,15 +204,24 @@ class Search:
             matches = matches.annotate(relevance=self.backend.relevance(self.query))
             order = [F("relevance").desc(), F("id").desc()]
         else:
-            order = self._column_order()
+            order = self._column_order(walk_index=False)
         if self.query.registry_id:
             # The trial whose id was typed comes first; trials citing that id follow.
             exact_id = When(registry_id__iexact=self.query.registry_id, then=Value(0))
             order.insert(0, Case(exact_id, default=Value(1), output_field=IntegerField()).asc())
         return matches.order_by(*order), ranked
 
-    def _column_order(self) -> list:
-        return [F(SORTS[self.sort][1] or "last_update_date").desc(nulls_last=True), F("id").desc()]
+    def _column_order(self, *, walk_index: bool = True) -> list:
+        column = SORTS[self.sort][1] or "last_update_date"
+        if walk_index:
+            return [F(column).desc(nulls_last=True), F("id").desc()]
+        # The same order written so that no index provides it: a few matches are then gathered and sorted,
+        # instead of the planner walking the sort index in the hope of meeting 25 matches soon.
+        if column.endswith("_date"):
+            key = Coalesce(column, Value(datetime.date.min), output_field=DateField())
+        else:
+            key = Coalesce(column, Value(-1), output_field=IntegerField())
+        return [key.desc(), F("id").desc()]
 
     def _page(self, main: _Measure, page_number) -> tuple[Page, bool]:
         listing, ranked = self.ordered(self.matches(), main)
