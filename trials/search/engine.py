@@ -33,7 +33,6 @@ MAX_RESULTS = 1000  # how deep paging goes; past that, a search should be narrow
 PAGE_SIZE = 25
 FACET_LENGTH = 10  # values shown per facet, most frequent first; chosen values always show
 DENSE = 0.02  # a match set this large a share of all trials is listed by walking the sort order
-WINDOW_MARGIN = 2  # how many times the trials a walk should need it reads
 
 SORTS = {
     "relevance": ("Relevance", None),
@@ -224,23 +223,17 @@ class Search:
         return [key.desc(), F("id").desc()]
 
     def _page(self, main: _Measure, page_number) -> tuple[Page, bool]:
-        listing, ranked = self.ordered(self.matches(), main)
+        density = main.total.value / max(main.catalogue, 1)
+        if not main.total.exact and density >= DENSE:
+            # A broad match (never ranked, so listed by a column): walk the trials in that order and check
+            # each one's words directly, stopping at the page's end, rather than gather every match to sort.
+            listing = self.matches(probe=True).order_by(*self._column_order())
+            ranked = False
+        else:
+            listing, ranked = self.ordered(self.matches(), main)
         paginator = Paginator(listing.with_listing_data(), PAGE_SIZE)
         paginator.count = min(main.total.value, MAX_RESULTS)
-        page = paginator.get_page(page_number)
-        density = main.total.value / max(main.catalogue, 1)
-        if ranked or main.total.exact or density < DENSE or self.query.registry_id:
-            return page, ranked
-        # A broad match: rather than gather every match to sort them, walk the trials in sort order and keep
-        # the first that match, checking each one's words directly. The window holds several times the trials
-        # that should be enough; if it falls short, the page is read the plain way.
-        window = math.ceil(page.end_index() / density * WINDOW_MARGIN)
-        candidates = Trial.objects.order_by(*self._column_order()).values("id")[:window]
-        walked = self.matches(probe=True).filter(id__in=candidates).order_by(*self._column_order())
-        trials = list(walked.with_listing_data()[page.start_index() - 1 : page.end_index()])
-        if len(trials) == page.end_index() - page.start_index() + 1:
-            page.object_list = trials
-        return page, ranked
+        return paginator.get_page(page_number), ranked
 
     def results(self, page_number) -> SearchResults:
         main = self.measure()

@@ -193,9 +193,8 @@ def test_a_broad_match_walked_in_sort_order_lists_the_same_trials(
     expected = found(client, q="china", sort="start")
     monkeypatch.setattr(engine, "EXACT_LIMIT", 1)
     monkeypatch.setattr(engine, "DENSE", 0)
-    monkeypatch.setattr(engine, "WINDOW_MARGIN", 1000)
     # With so few trials the estimated total (and so the page) may be shorter; what shows is in the same order.
-    with django_assert_num_queries(6):  # the walk found the page: the plain page query never ran
+    with django_assert_num_queries(6):
         walked = found(client, q="china", sort="start")
     assert len(walked) >= 2
     assert walked == expected[: len(walked)]
