@@ -1,6 +1,8 @@
 from urllib.parse import urlencode
 
 from django import template
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from trials.choices import CriterionKind, OutcomeKind, Phase
 from trials.documents import partial_date
@@ -8,19 +10,27 @@ from trials.documents import partial_date
 register = template.Library()
 
 
+def shown_languages(english: str, original: str, lang: str) -> tuple[bool, bool]:
+    """Whether to show the English and the original text: the chosen one, or the other where it is all there is."""
+    show_english = bool(english) and (lang != "original" or not original)
+    show_original = bool(original) and original != english and (lang != "en" or not english)
+    return show_english, show_original
+
+
 @register.inclusion_tag("trials/_bilingual.html", takes_context=True)
-def bilingual(context, english: str, original: str = "", block: bool = False):
-    """English and original-language text, as the reader chose with ?lang=both|en|original."""
+def bilingual(context, english: str, original: str = "", block: bool = False, language: str = ""):
+    """English and original-language text, as the reader chose with ?lang=both|en|original.
+
+    ``language`` is the original text's language, where it is not the page's trial's (the compare page)."""
     lang = context.get("lang", "both")
     if original == english:
         original = ""
-    show_english = bool(english) and (lang != "original" or not original)
-    show_original = bool(original) and (lang != "en" or not english)
+    show_english, show_original = shown_languages(english, original, lang)
     trial = context.get("trial")
     return {
         "english": english,
         "original": original,
-        "original_language": getattr(trial, "original_language", "") or "und",
+        "original_language": language or getattr(trial, "original_language", "") or "und",
         "show_english": show_english,
         "show_original": show_original,
         "block": block,
@@ -77,3 +87,41 @@ def phase_labels(phases) -> str:
     """["PHASE2", "PHASE3"] as "Phase 2, Phase 3"."""
     labels = dict(Phase.choices)
     return ", ".join(labels.get(phase, phase) for phase in phases)
+
+
+def _bilingual_html(text, lang: str) -> str:
+    """What _bilingual.html shows for a comparison Text, every registry string escaped (see compare_cell)."""
+    show_english, show_original = shown_languages(text.english, text.original, lang)
+    parts = []
+    if show_english:
+        parts.append(f'<span lang="en">{escape(text.english)}</span>')
+    if show_original:
+        parts.append(f'<span class="original" lang="{escape(text.language or "und")}">{escape(text.original)}</span>')
+    note = f' <span class="muted">· {escape(text.note)}</span>' if text.note else ""
+    return "<br>".join(parts) + note
+
+
+@register.simple_tag(takes_context=True)
+def compare_cell(context, cell, missing: str) -> SafeString:
+    """One cell of the comparison table.
+
+    Built in Python rather than by a partial template: six trials make hundreds of cells, and an include per cell
+    made the page several times slower. Every string from the registry is escaped where it is placed.
+    """
+    lang = context.get("lang", "both")
+    if not cell.texts:
+        return format_html('<span class="muted">{}</span>', missing)
+    html = f'<span class="tag">{escape(cell.tag)}</span> ' if cell.tag else ""
+    if cell.link:
+        html += f'<a href="{escape(cell.link)}" rel="noopener external">{escape(cell.texts[0].english)}</a>'
+    elif len(cell.texts) == 1:
+        html += _bilingual_html(cell.texts[0], lang)
+    else:
+        html += '<ul class="values">' + "".join(f"<li>{_bilingual_html(t, lang)}</li>" for t in cell.texts) + "</ul>"
+    if cell.wording:
+        html += f' <span class="muted wording">(registry: {escape(cell.wording)})</span>'
+    if cell.detail:
+        html += (
+            f'<span class="detail"><span class="label">Time frame:</span> {_bilingual_html(cell.detail, lang)}</span>'
+        )
+    return mark_safe(html)  # built above from escaped parts only
