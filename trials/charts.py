@@ -1,7 +1,8 @@
 """Geometry of the comparison page's small bar charts, drawn as inline SVG by a template.
 
-Every chart has one row per trial: the registry id on the left, a bar on a shared axis, and the value written
-out on the right, so a printed page or a screen reader loses nothing that the bar shows.
+Every chart has one row per trial: a line of text (the registry id and the value in words) over a bar on a
+shared axis. Text above the bars rather than beside them lets a chart shrink to a phone's width and stay
+readable, and a printed page or a screen reader loses nothing that the bar shows.
 """
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ from dataclasses import dataclass
 from .documents import partial_date
 from .models import Trial
 
-WIDTH = 760
-LABEL_WIDTH = 140  # registry ids on the left
-VALUE_WIDTH = 170  # the value written out on the right
-ROW_HEIGHT = 30
+WIDTH = 480
+PLOT_LEFT = 16  # room for half a tick label at either end
+PLOT_RIGHT = WIDTH - 18
+ROW_HEIGHT = 38  # a line of text, then the bar
 BAR_HEIGHT = 14
-TOP = 18  # room above the bars for the "today" label
-AXIS_HEIGHT = 26
-PLOT_LEFT = LABEL_WIDTH
-PLOT_RIGHT = WIDTH - VALUE_WIDTH
+TOP = 16  # room above the rows for the "today" label
+AXIS_HEIGHT = 24
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class Bar:
 
     @property
     def text_y(self) -> float:
-        return self.y + BAR_HEIGHT - 2
+        return self.y - 5
 
     @property
     def end(self) -> float:
@@ -65,8 +64,6 @@ class Chart:
     width = WIDTH
     plot_left = PLOT_LEFT
     plot_right = PLOT_RIGHT
-    label_x = PLOT_LEFT - 8
-    value_x = PLOT_RIGHT + 10
     bar_height = BAR_HEIGHT
 
     @property
@@ -107,7 +104,8 @@ def _number_ticks(high: float, step: float, x) -> tuple[Tick, ...]:
 
 
 def _row_y(number: int) -> float:
-    return TOP + number * ROW_HEIGHT + (ROW_HEIGHT - BAR_HEIGHT) / 2
+    """Where row ``number``'s bar starts, under its line of text."""
+    return TOP + number * ROW_HEIGHT + ROW_HEIGHT - BAR_HEIGHT - 4
 
 
 def _span(label: str, value: str, number: int, left: float, right: float, open_start=False, open_end=False) -> Bar:
