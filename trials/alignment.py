@@ -154,7 +154,10 @@ def similarities(items: Sequence[Item]) -> dict[tuple[int, int], float]:
         for j in range(i + 1, len(items)):
             if items[j].column == left.column:
                 continue
-            score = max(similarity(english[i], english[j]), similarity(original[i], original[j]))
+            score = max(
+                similarity(english[i], english[j]) if english[i] and english[j] else 0.0,
+                similarity(original[i], original[j]) if original[i] and original[j] else 0.0,
+            )
             if score > 0:
                 scores[i, j] = score
     return scores

@@ -1,7 +1,7 @@
 from urllib.parse import urlencode
 
 from django import template
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from trials.choices import CriterionKind, OutcomeKind, Phase
@@ -101,16 +101,9 @@ def _bilingual_html(text, lang: str) -> str:
     return "<br>".join(parts) + note
 
 
-@register.simple_tag(takes_context=True)
-def compare_cell(context, cell, missing: str) -> SafeString:
-    """One cell of the comparison table.
-
-    Built in Python rather than by a partial template: six trials make hundreds of cells, and an include per cell
-    made the page several times slower. Every string from the registry is escaped where it is placed.
-    """
-    lang = context.get("lang", "both")
+def _compare_cell(cell, missing: str, lang: str) -> str:
     if not cell.texts:
-        return format_html('<span class="muted">{}</span>', missing)
+        return f'<span class="muted">{escape(missing)}</span>'
     html = f'<span class="tag">{escape(cell.tag)}</span> ' if cell.tag else ""
     if cell.link:
         html += f'<a href="{escape(cell.link)}" rel="noopener external">{escape(cell.texts[0].english)}</a>'
@@ -124,4 +117,24 @@ def compare_cell(context, cell, missing: str) -> SafeString:
         html += (
             f'<span class="detail"><span class="label">Time frame:</span> {_bilingual_html(cell.detail, lang)}</span>'
         )
-    return mark_safe(html)  # built above from escaped parts only
+    return html
+
+
+@register.simple_tag(takes_context=True)
+def compare_row(context, row) -> SafeString:
+    """One row of the comparison table: its label, whether it differs, and one cell per trial.
+
+    Built in Python rather than by template loops and partials: six trials make a hundred rows and hundreds of
+    cells, and rendering them through the template language took longer than reading the trials. Every string
+    from the registry is escaped where it is placed.
+    """
+    lang = context.get("lang", "both")
+    mark = (
+        ' <span class="mark" title="The trials differ here">≠<span class="visually-hidden"> (differs)</span></span>'
+        if row.differs
+        else ""
+    )
+    score = f'<span class="score">similarity {row.score:.2f}</span>' if row.score is not None else ""
+    cells = "".join(f"<td>{_compare_cell(cell, row.missing, lang)}</td>" for cell in row.cells)
+    state = "differs" if row.differs else "same"
+    return mark_safe(f'<tr class="{state}"><th scope="row">{escape(row.label)}{mark}{score}</th>{cells}</tr>')
