@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from . import alignment
+from . import alignment, languages
 from .choices import ArmType, CriterionKind, InterventionType, OutcomeKind, Phase, SponsorRole
 from .documents import partial_date
 from .models import Trial
@@ -36,9 +36,8 @@ class Text:
 
     def plain(self, lang: str = "both") -> str:
         """The value as one line of plain text (CSV), in the language the reader chose."""
-        original = "" if self.original == self.english else self.original
-        parts = [self.english if lang != "original" or not original else "", original if lang != "en" else ""]
-        text = " / ".join(part for part in parts if part) or (self.english or self.original)
+        show_english, show_original = languages.shown(self.english, self.original, lang)
+        text = " / ".join(part for part, show in ((self.english, show_english), (self.original, show_original)) if show)
         return f"{text} ({self.note})" if self.note else text
 
 
@@ -110,6 +109,11 @@ def requested_ids(values: Sequence[str]) -> list[str]:
     return [registry_id for value in values for registry_id in ID_SEPARATOR.split(value) if registry_id]
 
 
+def plausible_id(registry_id: str) -> bool:
+    """Whether a typed id could be a registry id at all, and so is worth looking up (PostgreSQL refuses NUL)."""
+    return len(registry_id) <= 64 and registry_id.isprintable()
+
+
 def unique_ids(registry_ids: Sequence[str]) -> list[str]:
     """Each id once, the first spelling kept; ids differing only in case are the same id."""
     seen = {}
@@ -142,8 +146,8 @@ def plain_cell(value: str | int | None, key: Hashable = None) -> Cell:
 def choice_cell(trial: Trial, name: str, wording_field: str = "") -> Cell:
     """A normalised enumeration shown by its label, with the registry's own word where that says something else."""
     value, wording = getattr(trial, name), getattr(trial, wording_field) if wording_field else ""
-    if not value:
-        return Cell((Text(wording),)) if wording else EMPTY
+    if not value:  # worded by the registry but not normalised: compared as worded
+        return Cell((Text(wording),), key=("wording", _normalised(wording))) if wording else EMPTY
     label = getattr(trial, f"get_{name}_display")()
     said_otherwise = wording.casefold() not in (value.casefold(), label.casefold())
     return Cell((Text(label),), key=value, wording=wording if said_otherwise else "")
@@ -166,6 +170,7 @@ def list_cell(texts: Sequence[Text], key: Hashable = None) -> Cell:
 
 
 def years(value: float | None) -> str:
+    """An age as the pages write it: 18 years, 6 months, or no limit."""
     if value is None:
         return "no limit"
     return f"{value:g} years" if value >= 1 else f"{value * 12:g} months"
@@ -184,12 +189,12 @@ def enrolment_cell(trial: Trial) -> Cell:
         return EMPTY
     counted = "actual" if trial.enrollment_actual is not None else "target"
     note = f"target {trial.enrollment_target}" if counted == "actual" and trial.enrollment_target else ""
-    return Cell((Text(f"{trial.enrollment} ({counted})", note=note),), key=trial.enrollment)
+    return Cell((Text(f"{trial.enrollment:,} ({counted})", note=note),), key=trial.enrollment)
 
 
 def phases_cell(trial: Trial) -> Cell:
     if not trial.phases:
-        return plain_cell(trial.phase_text, key=None)
+        return plain_cell(trial.phase_text)
     labels = dict(Phase.choices)
     shown = ", ".join(labels.get(phase, phase) for phase in trial.phases)
     wording = trial.phase_text if trial.phase_text and trial.phase_text != ", ".join(trial.phases) else ""

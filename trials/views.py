@@ -13,10 +13,9 @@ from django.views.decorators.http import require_POST
 from . import charts, comparison, exports, tray
 from .documents import trial_document
 from .filters import TrialFilter
+from .languages import LANGUAGES, chosen
 from .models import SourceRecord, Trial
 from .search.engine import SORTS, Search
-
-LANGUAGES = {"both": "Both languages", "en": "English", "original": "Original language"}
 
 
 def _search(request: HttpRequest) -> Search:
@@ -60,8 +59,7 @@ def trial_detail(request: HttpRequest, registry_id: str) -> HttpResponse:
     trial = _trial_or_redirect(registry_id, "trials:detail")
     if isinstance(trial, HttpResponse):
         return trial
-    lang = request.GET.get("lang") if request.GET.get("lang") in LANGUAGES else "both"
-    context = {"trial": trial, "lang": lang, "languages": LANGUAGES.items()}
+    context = {"trial": trial, "lang": chosen(request.GET.get("lang")), "languages": LANGUAGES.items()}
     return render(request, "trials/detail.html", context)
 
 
@@ -100,8 +98,9 @@ def _select(request: HttpRequest) -> Selection:
             problem=f"{len(ids)} trials were asked for; at most {comparison.MAX_TRIALS} can be compared side by side.",
             status=400,
         )
-    found = {trial.registry_id: trial for trial in Trial.objects.with_full_record().by_registry_ids(ids)}
-    spelled = Trial.objects.spellings(i for i in ids if i not in found) if len(found) < len(ids) else {}
+    searched = [registry_id for registry_id in ids if comparison.plausible_id(registry_id)]
+    found = {trial.registry_id: trial for trial in Trial.objects.with_full_record().by_registry_ids(searched)}
+    spelled = Trial.objects.spellings(i for i in searched if i not in found) if len(found) < len(ids) else {}
     canonical = [i if i in found else spelled.get(i.casefold(), i) for i in ids]
     if canonical != typed:
         return Selection(redirect_ids=canonical)
@@ -122,10 +121,6 @@ def _with_ids(request: HttpRequest, view_name: str, registry_ids: list[str]) -> 
     return reverse(view_name) + "?" + query.urlencode(safe=",/")
 
 
-def _language(request: HttpRequest) -> str:
-    return request.GET.get("lang") if request.GET.get("lang") in LANGUAGES else "both"
-
-
 def compare(request: HttpRequest) -> HttpResponse:
     """2 to 6 trials side by side: ``?ids=A,B,...``, with ``lang=en|original|both`` and ``diff=1``."""
     selection = _select(request)
@@ -138,7 +133,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         "selection": selection,
         "table": table,
         "charts": charts.charts(trials) if table else (),
-        "lang": _language(request),
+        "lang": chosen(request.GET.get("lang")),
         "languages": LANGUAGES.items(),
         "only_differences": request.GET.get("diff") == "1",
         # Each trial's column, with the URL of the comparison without it while at least two would remain.
@@ -163,7 +158,7 @@ def compare_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="comparison.csv"'
     response.write("\ufeff")  # the BOM makes spreadsheet programs read the Chinese text as UTF-8
-    rows = comparison.csv_rows(table, _language(request), only_differences=request.GET.get("diff") == "1")
+    rows = comparison.csv_rows(table, chosen(request.GET.get("lang")), only_differences=request.GET.get("diff") == "1")
     csv.writer(response).writerows(rows)
     return response
 
@@ -183,7 +178,9 @@ def tray_change(request: HttpRequest) -> HttpResponse:
     Asked with ``X-Tray: fragment`` (by static/js/tray.js), answers with the tray's HTML instead of a redirect.
     """
     action, registry_id = request.POST.get("action"), request.POST.get("registry_id", "").strip()
-    if action == "add":
+    if action == "add" and not comparison.plausible_id(registry_id):
+        message = "That is not a registry id."
+    elif action == "add":
         titles = Trial.objects.only("registry_id", "public_title", "public_title_original")
         trial = titles.by_registry_id(registry_id).first() or titles.filter(registry_id__iexact=registry_id).first()
         if trial is None:

@@ -4,17 +4,12 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from trials import languages
 from trials.choices import CriterionKind, OutcomeKind, Phase
+from trials.comparison import years
 from trials.documents import partial_date
 
 register = template.Library()
-
-
-def shown_languages(english: str, original: str, lang: str) -> tuple[bool, bool]:
-    """Whether to show the English and the original text: the chosen one, or the other where it is all there is."""
-    show_english = bool(english) and (lang != "original" or not original)
-    show_original = bool(original) and original != english and (lang != "en" or not english)
-    return show_english, show_original
 
 
 @register.inclusion_tag("trials/_bilingual.html", takes_context=True)
@@ -25,7 +20,7 @@ def bilingual(context, english: str, original: str = "", block: bool = False, la
     lang = context.get("lang", "both")
     if original == english:
         original = ""
-    show_english, show_original = shown_languages(english, original, lang)
+    show_english, show_original = languages.shown(english, original, lang)
     trial = context.get("trial")
     return {
         "english": english,
@@ -47,11 +42,7 @@ def yes_no_unknown(value) -> str:
     return {True: "Yes", False: "No"}.get(value, "Not stated")
 
 
-@register.filter
-def years(value) -> str:
-    if value is None:
-        return "no limit"
-    return f"{value:g} years" if value >= 1 else f"{value * 12:g} months"
+register.filter("years", years)
 
 
 @register.filter
@@ -91,7 +82,7 @@ def phase_labels(phases) -> str:
 
 def _bilingual_html(text, lang: str) -> str:
     """What _bilingual.html shows for a comparison Text, every registry string escaped (see compare_cell)."""
-    show_english, show_original = shown_languages(text.english, text.original, lang)
+    show_english, show_original = languages.shown(text.english, text.original, lang)
     parts = []
     if show_english:
         parts.append(f'<span lang="en">{escape(text.english)}</span>')

@@ -119,6 +119,7 @@ def test_six_trials_are_compared_in_a_fixed_number_of_queries(
         ("NCT07101562,NCT00000000", 400, "No trial is registered here as NCT00000000."),
         ("A1,A2,A3,A4,A5,A6,A7", 400, "7 trials were asked for; at most 6"),
         ("<b>x</b>,NCT07101562", 400, "No trial is registered here as &lt;b&gt;x&lt;/b&gt;."),
+        ("NCT\x0007101562,NCT07101562", 400, "No trial is registered here as NCT\x0007101562."),
     ],
 )
 def test_a_bad_list_of_ids_says_what_is_wrong(client, seeds_loaded, ids, status, message):

@@ -64,6 +64,7 @@ def test_next_must_be_a_path_on_this_site(client, seeds_loaded, next_url):
 @pytest.mark.django_db
 def test_an_unknown_trial_or_action_is_refused_with_a_message(client, seeds_loaded):
     change(client, "add", "NCT00000000")
+    change(client, "add", "NCT\x0007101562")
     assert tray.ids(client.session) == []
     assert "No trial is registered here as NCT00000000." in client.get("/").content.decode()
     assert change(client, "explode", "NCT07101562").status_code == 400
