@@ -73,6 +73,7 @@ class Row:
     differs: bool
     score: float | None = None  # for lined-up outcomes and criteria: the similarity that joined them
     missing: str = "Not stated"  # what an empty cell says
+    lined_up: bool = False  # a row of similar outcomes or criteria, one per trial at most
 
 
 @dataclass(frozen=True)
@@ -456,7 +457,9 @@ def aligned_rows(
         )
         keys = {cell.key for cell in cells if cell is not EMPTY}
         differs = None in chosen or len(keys) > 1
-        rows.append(Row(label([c for c in chosen if c is not None]), cells, differs, aligned.score, "No similar item"))
+        rows.append(
+            Row(label([c for c in chosen if c is not None]), cells, differs, aligned.score, "No similar item", True)
+        )
     return rows
 
 

@@ -92,9 +92,13 @@ def _bilingual_html(text, lang: str) -> str:
     return "<br>".join(parts) + note
 
 
-def _compare_cell(cell, missing: str, lang: str) -> str:
+def _compare_cell(cell, row, lang: str) -> str:
+    if not cell.texts and row.lined_up:  # a dash keeps long lists of criteria readable
+        return (
+            f'<span class="none" aria-hidden="true">—</span><span class="visually-hidden">{escape(row.missing)}</span>'
+        )
     if not cell.texts:
-        return f'<span class="muted">{escape(missing)}</span>'
+        return f'<span class="muted">{escape(row.missing)}</span>'
     html = f'<span class="tag">{escape(cell.tag)}</span> ' if cell.tag else ""
     if cell.link:
         html += f'<a href="{escape(cell.link)}" rel="noopener external">{escape(cell.texts[0].english)}</a>'
@@ -126,6 +130,6 @@ def compare_row(context, row) -> SafeString:
         else ""
     )
     score = f'<span class="score">similarity {row.score:.2f}</span>' if row.score is not None else ""
-    cells = "".join(f"<td>{_compare_cell(cell, row.missing, lang)}</td>" for cell in row.cells)
+    cells = "".join(f"<td>{_compare_cell(cell, row, lang)}</td>" for cell in row.cells)
     state = "differs" if row.differs else "same"
     return mark_safe(f'<tr class="{state}"><th scope="row">{escape(row.label)}{mark}{score}</th>{cells}</tr>')

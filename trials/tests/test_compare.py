@@ -76,6 +76,7 @@ def test_both_trials_excluding_pregnant_women_share_a_row(client, seeds_loaded):
     assert "similarity 0." in pregnancy
     # NCT07101562 lists 28 exclusions, ChiCTR2600126638 seven: the others stand alone.
     assert len(criteria) == 7 + 28 - sum("No similar item" not in row for row in criteria)
+    assert '<span class="none" aria-hidden="true">—</span><span class="visually-hidden">No similar item</span>' in html
 
 
 def test_age_bars_and_the_period_axis_are_drawn(client, seeds_loaded):
