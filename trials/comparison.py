@@ -123,9 +123,6 @@ def unique_ids(registry_ids: Sequence[str]) -> list[str]:
     return list(seen.values())
 
 
-# Cells ---------------------------------------------------------------------------------------------------------
-
-
 def _normalised(text: str) -> str:
     return " ".join(text.casefold().split())
 
@@ -294,13 +291,20 @@ def sites_cell(trial: Trial) -> Cell:
     return list_cell(texts, key=frozenset(_normalised(site.facility or site.facility_original) for site in sites))
 
 
+def registry_link_cell(trial: Trial) -> Cell:
+    if not trial.source_url.startswith(("https://", "http://")):
+        return EMPTY  # links only to web pages: a record's URL is registry data, and could say javascript:
+    return Cell((Text(f"View on {trial.get_registry_display()}"),), key=trial.source_url, link=trial.source_url)
+
+
 def count_cell(count: int) -> Cell:
     return Cell((Text(str(count)),), key=count)
 
 
-# Sections of plain attributes: (slug, title, ((row label, cell of a trial), ...)).
+# Sections of plain attributes, (slug, title, ((row label, a trial's cell), ...)): those before the lined-up
+# outcomes and criteria, then those after them.
 Attribute = tuple[str, Callable[[Trial], Cell]]
-ATTRIBUTE_SECTIONS: tuple[tuple[str, str, tuple[Attribute, ...]], ...] = (
+SECTIONS_BEFORE: tuple[tuple[str, str, tuple[Attribute, ...]], ...] = (
     (
         "identity",
         "Identity",
@@ -310,14 +314,7 @@ ATTRIBUTE_SECTIONS: tuple[tuple[str, str, tuple[Attribute, ...]], ...] = (
             ("Public title", lambda t: text_cell(t, "public_title")),
             ("Scientific title", lambda t: text_cell(t, "scientific_title")),
             ("Acronym", lambda t: text_cell(t, "acronym")),
-            (
-                "On the registry",
-                lambda t: (
-                    Cell((Text(f"View on {t.get_registry_display()}"),), key=t.source_url, link=t.source_url)
-                    if t.source_url
-                    else EMPTY
-                ),
-            ),
+            ("On the registry", registry_link_cell),
         ),
     ),
     (
@@ -367,7 +364,7 @@ ATTRIBUTE_SECTIONS: tuple[tuple[str, str, tuple[Attribute, ...]], ...] = (
         ),
     ),
 )
-LATER_SECTIONS: tuple[tuple[str, str, tuple[Attribute, ...]], ...] = (
+SECTIONS_AFTER: tuple[tuple[str, str, tuple[Attribute, ...]], ...] = (
     (
         "sponsors",
         "Sponsors and funding",
@@ -426,9 +423,6 @@ def attribute_row(label: str, trials: Sequence[Trial], cell_of: Callable[[Trial]
 
 def attribute_section(slug: str, title: str, attributes: Sequence[Attribute], trials: Sequence[Trial]) -> Section:
     return Section(slug, title, tuple(attribute_row(label, trials, cell_of) for label, cell_of in attributes))
-
-
-# Lined-up sections -----------------------------------------------------------------------------------------------
 
 
 def aligned_rows(
@@ -520,9 +514,9 @@ def criteria_section(trials: Sequence[Trial]) -> Section:
 
 def compare(trials: Sequence[Trial]) -> Comparison:
     """The comparison table of trials fetched ``with_full_record()``, in the order given."""
-    sections = [attribute_section(slug, title, attributes, trials) for slug, title, attributes in ATTRIBUTE_SECTIONS]
+    sections = [attribute_section(slug, title, attributes, trials) for slug, title, attributes in SECTIONS_BEFORE]
     sections += [outcomes_section(trials), criteria_section(trials)]
-    sections += [attribute_section(slug, title, attributes, trials) for slug, title, attributes in LATER_SECTIONS]
+    sections += [attribute_section(slug, title, attributes, trials) for slug, title, attributes in SECTIONS_AFTER]
     return Comparison(tuple(trials), tuple(sections))
 
 

@@ -163,10 +163,18 @@ def test_language_switch_shows_english_or_the_original(client, seeds_loaded):
 
 
 def test_registry_text_is_escaped_on_the_compare_page(client, seeds_loaded):
-    Trial.objects.filter(registry_id="NCT07101562").update(public_title="<script>alert(1)</script>", sex_text="<i>")
+    Trial.objects.filter(registry_id="NCT07101562").update(
+        public_title="<script>alert(1)</script>", sex_text="<i>", source_url="javascript:alert(1)"
+    )
     _, html = compare_page(client, OSTEONECROSIS)
-    assert "<script>alert(1)" not in html and "<i>" not in html
+    assert "<script>alert(1)" not in html and "<i>" not in html and "javascript:" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_page_prints_landscape_with_its_address(client, seeds_loaded):
+    html = client.get(f"/compare/?ids={OSTEONECROSIS}").content.decode()
+    assert '<link rel="stylesheet" href="/static/css/compare-print.css" media="print">' in html
+    assert '<p class="print-only">http://testserver/compare/?ids=ChiCTR2600126638,NCT07101562</p>' in html
 
 
 def test_csv_holds_one_line_per_row_and_one_column_per_trial(client, seeds_loaded):
