@@ -291,6 +291,13 @@ def sites_cell(trial: Trial) -> Cell:
     return list_cell(texts, key=frozenset(_normalised(site.facility or site.facility_original) for site in sites))
 
 
+def identifiers_cell(trial: Trial) -> Cell:
+    """Secondary ids and ids in other registries: the same trial registered twice shows here."""
+    identifiers = list(trial.identifiers.all())
+    texts = [Text(identifier.value, note=identifier.type) for identifier in identifiers]
+    return list_cell(texts, key=frozenset(identifier.value.casefold() for identifier in identifiers))
+
+
 def registry_link_cell(trial: Trial) -> Cell:
     if not trial.source_url.startswith(("https://", "http://")):
         return EMPTY  # links only to web pages: a record's URL is registry data, and could say javascript:
@@ -314,6 +321,7 @@ SECTIONS_BEFORE: tuple[tuple[str, str, tuple[Attribute, ...]], ...] = (
             ("Public title", lambda t: text_cell(t, "public_title")),
             ("Scientific title", lambda t: text_cell(t, "scientific_title")),
             ("Acronym", lambda t: text_cell(t, "acronym")),
+            ("Other ids", identifiers_cell),
             ("On the registry", registry_link_cell),
         ),
     ),

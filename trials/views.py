@@ -129,6 +129,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         return redirect(_with_ids(request, "trials:compare", selection.redirect_ids))
     trials = selection.trials
     table = comparison.compare(trials) if len(trials) >= comparison.MIN_TRIALS else None
+    droppable = len(trials) > comparison.MIN_TRIALS  # a column can go while two would remain
     context = {
         "selection": selection,
         "table": table,
@@ -136,10 +137,9 @@ def compare(request: HttpRequest) -> HttpResponse:
         "lang": chosen(request.GET.get("lang")),
         "languages": LANGUAGES.items(),
         "only_differences": request.GET.get("diff") == "1",
-        # Each trial's column, with the URL of the comparison without it while at least two would remain.
         "columns": [
             (trial, _with_ids(request, "trials:compare", [t.registry_id for t in trials if t is not trial]))
-            if len(trials) > comparison.MIN_TRIALS
+            if droppable
             else (trial, "")
             for trial in trials
         ],

@@ -81,7 +81,7 @@ def phase_labels(phases) -> str:
 
 
 def _bilingual_html(text, lang: str) -> str:
-    """What _bilingual.html shows for a comparison Text, every registry string escaped (see compare_cell)."""
+    """What _bilingual.html shows for a comparison Text, every registry string escaped (see compare_row)."""
     show_english, show_original = languages.shown(text.english, text.original, lang)
     parts = []
     if show_english:
