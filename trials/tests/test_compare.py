@@ -53,6 +53,8 @@ def test_the_osteonecrosis_trials_side_by_side_with_every_section(client, seeds_
     heads = re.findall(r'<th scope="col" class="trial-head"><a href="([^"]+)"><strong>([^<]+)</strong>', html)
     assert [registry_id for _, registry_id in heads] == ["ChiCTR2600126638", "NCT07101562"]
     assert "Harris hip joint function score" in html and "Harris髋关节功能评分" in html
+    [other_ids] = [row for label, _, row in rows(html) if label == "Other ids"]
+    assert "TEBANFH-2023" in other_ids  # NCT07101562's own study id
 
 
 def test_normalised_values_are_compared_and_the_registry_wording_shown(client, seeds_loaded):
