@@ -4,8 +4,8 @@
     make bench-search N=20000 BENCH_DATABASE_URL=sqlite:///var/bench.sqlite3
 
 Loads N generated trials first when the database holds fewer (bench/generate.py), then times whole pages
-(search with facets, trial pages) through Django's test client and prints p50/p95/p99 per kind of query
-and the number of SQL queries per page.
+(search with facets, trial pages, compare pages of six trials) through Django's test client and prints
+p50/p95/p99 per kind of query and the number of SQL queries per page.
 """
 
 from __future__ import annotations
@@ -167,6 +167,13 @@ def main() -> None:
 
     trial_rows = {"trial page": [timed(client, f"/trials/{rng.choice(ids)}/") for _ in range(100)]}
     report("trial page", trial_rows)
+
+    # Sample 0 is about 1/256 of the catalogue: a small one has too few of its ids to compare six.
+    pool = ids if len(ids) >= 6 else list(Trial.objects.values_list("registry_id", flat=True)[:2000])
+    compare_rows = {
+        "compare page": [timed(client, "/compare/", {"ids": ",".join(rng.sample(pool, 6))}) for _ in range(50)]
+    }
+    report("compare page (six trials side by side)", compare_rows)
 
 
 if __name__ == "__main__":

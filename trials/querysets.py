@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 
 class TrialQuerySet(models.QuerySet):
@@ -40,3 +42,19 @@ class TrialQuerySet(models.QuerySet):
 
     def by_registry_id(self, registry_id: str) -> TrialQuerySet:
         return self.filter(registry_id=registry_id)
+
+    def by_registry_ids(self, registry_ids: Iterable[str]) -> TrialQuerySet:
+        return self.filter(registry_id__in=list(registry_ids))
+
+    def spellings(self, registry_ids: Iterable[str]) -> dict[str, str]:
+        """The registry's spelling of ids typed in any case, keyed by the typed id casefolded.
+
+        Case-insensitive matching cannot use the registry id index, so ask this only for ids not found as typed.
+        """
+        matches = Q()
+        for registry_id in registry_ids:
+            matches |= Q(registry_id__iexact=registry_id)
+        if not matches:
+            return {}
+        spelled = self.filter(matches).values_list("registry_id", flat=True)
+        return {registry_id.casefold(): registry_id for registry_id in spelled}

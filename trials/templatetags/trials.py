@@ -1,26 +1,31 @@
 from urllib.parse import urlencode
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
+from trials import languages
 from trials.choices import CriterionKind, OutcomeKind, Phase
+from trials.comparison import years
 from trials.documents import partial_date
 
 register = template.Library()
 
 
 @register.inclusion_tag("trials/_bilingual.html", takes_context=True)
-def bilingual(context, english: str, original: str = "", block: bool = False):
-    """English and original-language text, as the reader chose with ?lang=both|en|original."""
+def bilingual(context, english: str, original: str = "", block: bool = False, language: str = ""):
+    """English and original-language text, as the reader chose with ?lang=both|en|original.
+
+    ``language`` is the original text's language, where it is not the page's trial's (the compare page)."""
     lang = context.get("lang", "both")
     if original == english:
         original = ""
-    show_english = bool(english) and (lang != "original" or not original)
-    show_original = bool(original) and (lang != "en" or not english)
+    show_english, show_original = languages.shown(english, original, lang)
     trial = context.get("trial")
     return {
         "english": english,
         "original": original,
-        "original_language": getattr(trial, "original_language", "") or "und",
+        "original_language": language or getattr(trial, "original_language", "") or "und",
         "show_english": show_english,
         "show_original": show_original,
         "block": block,
@@ -37,11 +42,7 @@ def yes_no_unknown(value) -> str:
     return {True: "Yes", False: "No"}.get(value, "Not stated")
 
 
-@register.filter
-def years(value) -> str:
-    if value is None:
-        return "no limit"
-    return f"{value:g} years" if value >= 1 else f"{value * 12:g} months"
+register.filter("years", years)
 
 
 @register.filter
@@ -77,3 +78,58 @@ def phase_labels(phases) -> str:
     """["PHASE2", "PHASE3"] as "Phase 2, Phase 3"."""
     labels = dict(Phase.choices)
     return ", ".join(labels.get(phase, phase) for phase in phases)
+
+
+def _bilingual_html(text, lang: str) -> str:
+    """What _bilingual.html shows for a comparison Text, every registry string escaped (see compare_row)."""
+    show_english, show_original = languages.shown(text.english, text.original, lang)
+    parts = []
+    if show_english:
+        parts.append(f'<span lang="en">{escape(text.english)}</span>')
+    if show_original:
+        parts.append(f'<span class="original" lang="{escape(text.language or "und")}">{escape(text.original)}</span>')
+    note = f' <span class="muted">· {escape(text.note)}</span>' if text.note else ""
+    return "<br>".join(parts) + note
+
+
+def _compare_cell(cell, row, lang: str) -> str:
+    if not cell.texts and row.lined_up:  # a dash keeps long lists of criteria readable
+        return (
+            f'<span class="none" aria-hidden="true">—</span><span class="visually-hidden">{escape(row.missing)}</span>'
+        )
+    if not cell.texts:
+        return f'<span class="muted">{escape(row.missing)}</span>'
+    html = f'<span class="tag">{escape(cell.tag)}</span> ' if cell.tag else ""
+    if cell.link:
+        html += f'<a href="{escape(cell.link)}" rel="noopener external">{escape(cell.texts[0].english)}</a>'
+    elif len(cell.texts) == 1:
+        html += _bilingual_html(cell.texts[0], lang)
+    else:
+        html += '<ul class="values">' + "".join(f"<li>{_bilingual_html(t, lang)}</li>" for t in cell.texts) + "</ul>"
+    if cell.wording:
+        html += f' <span class="muted wording">(registry: {escape(cell.wording)})</span>'
+    if cell.detail:
+        html += (
+            f'<span class="detail"><span class="label">Time frame:</span> {_bilingual_html(cell.detail, lang)}</span>'
+        )
+    return html
+
+
+@register.simple_tag(takes_context=True)
+def compare_row(context, row) -> SafeString:
+    """One row of the comparison table: its label, whether it differs, and one cell per trial.
+
+    Built in Python rather than by template loops and partials: six trials make a hundred rows and hundreds of
+    cells, and rendering them through the template language took longer than reading the trials. Every string
+    from the registry is escaped where it is placed.
+    """
+    lang = context.get("lang", "both")
+    mark = (
+        ' <span class="mark" title="The trials differ here">≠<span class="visually-hidden"> (differs)</span></span>'
+        if row.differs
+        else ""
+    )
+    score = f'<span class="score">similarity {row.score:.2f}</span>' if row.score is not None else ""
+    cells = "".join(f"<td>{_compare_cell(cell, row, lang)}</td>" for cell in row.cells)
+    state = "differs" if row.differs else "same"
+    return mark_safe(f'<tr class="{state}"><th scope="row">{escape(row.label)}{mark}{score}</th>{cells}</tr>')

@@ -135,3 +135,59 @@ def test_narrow_viewport_has_no_horizontal_scroll(seeded_server, browser, query)
         assert scroll_width <= inner_width
     finally:
         context.close()
+
+
+def add_to_comparison(page, registry_id):
+    button = page.locator(f'button.tray-toggle[data-registry-id="{registry_id}"]')
+    button.click()
+    page.locator("#compare-tray li", has_text=registry_id).wait_for()
+    assert button.inner_text() == "✓ In comparison: remove"
+
+
+def test_choose_trials_from_results_and_a_trial_page_then_compare_their_differences(seeded_server, page):
+    page.goto(seeded_server.url + "/?q=china")
+    for registry_id in ("ChiCTR2600126638", "NCT07101562", "ChiCTR2600127123"):
+        add_to_comparison(page, registry_id)
+    assert page.locator("#compare-tray li").count() == 3
+
+    page.goto(seeded_server.url + "/trials/NCT06731192/")
+    add_to_comparison(page, "NCT06731192")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Compare 4 trials").click()
+    assert parse_qs(urlparse(page.url).query)["ids"] == ["ChiCTR2600126638,NCT07101562,ChiCTR2600127123,NCT06731192"]
+    assert page.locator("th.trial-head").count() == 4
+
+    same_rows = page.locator("table.compare tr.same")
+    differing_rows = page.locator("table.compare tr.differs")
+    assert same_rows.count() > 0 and differing_rows.count() > 0
+    sex = page.locator("table.compare tr", has=page.locator("th", has_text="Sex"))
+    assert sex.is_visible()
+
+    page.locator("#diff-switch").click()
+    assert page.locator("#diff-switch").inner_text() == "Differences only: on"
+    assert "diff=1" in page.url
+    assert not sex.is_visible()  # all four accept both sexes
+    assert all(not row.is_visible() for row in same_rows.all())
+    assert all(row.is_visible() for row in differing_rows.all()[:10])
+    assert page.locator("table.compare tr", has=page.locator("th", has_text="Enrolment")).is_visible()
+
+    page.reload()  # the address alone reproduces the view
+    assert page.locator("#diff-switch").inner_text() == "Differences only: on"
+    assert not sex.is_visible()
+
+
+def test_compare_page_removes_a_trial_from_the_tray_and_fits_a_phone(seeded_server, browser):
+    context = browser.new_context(viewport={"width": 420, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(seeded_server.url + "/compare/?ids=ChiCTR2600126638,NCT07101562,NCT06731192")
+        assert page.locator("th.trial-head").count() == 3
+        scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll_width <= inner_width  # the table scrolls inside its own box
+        page.goto(seeded_server.url + "/trials/NCT07101562/")
+        add_to_comparison(page, "NCT07101562")
+        page.locator("#compare-tray button.remove").click()
+        page.wait_for_function("document.querySelectorAll('#compare-tray li').length === 0")
+        assert page.locator("button.tray-toggle").inner_text() == "Add to comparison"
+    finally:
+        context.close()
