@@ -64,6 +64,13 @@ def rows(trials: QuerySet) -> Iterator[dict]:
     return (_row(trial) for trial in listed.iterator(chunk_size=CHUNK))
 
 
+def spreadsheet_safe(value):
+    """Registry text that a spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def csv_lines(rows: Iterator[dict]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -71,7 +78,7 @@ def csv_lines(rows: Iterator[dict]) -> Iterator[str]:
     def line(values) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(values)
+        writer.writerow(spreadsheet_safe(value) for value in values)
         return buffer.getvalue()
 
     yield "\ufeff" + line(COLUMNS)  # the BOM makes spreadsheet programs read the Chinese text as UTF-8

@@ -159,7 +159,7 @@ def compare_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="comparison.csv"'
     response.write("\ufeff")  # the BOM makes spreadsheet programs read the Chinese text as UTF-8
     rows = comparison.csv_rows(table, chosen(request.GET.get("lang")), only_differences=request.GET.get("diff") == "1")
-    csv.writer(response).writerows(rows)
+    csv.writer(response).writerows([exports.spreadsheet_safe(cell) for cell in row] for row in rows)
     return response
 
 

@@ -200,3 +200,11 @@ def test_a_broad_match_walked_in_sort_order_lists_the_same_trials(
     assert walked == expected[: len(walked)]
     walked = found(client, q="china -alport", sort="start")
     assert walked == [i for i in expected if i != "NCT06731192"][: len(walked)]
+
+
+def test_exported_registry_text_never_runs_as_a_spreadsheet_formula(client, seed_bytes):
+    [record] = parse(seed_bytes("NCT06731192"))
+    write_trial(dataclasses.replace(record, public_title='=HYPERLINK("http://evil.example","x")'))
+    response = client.get("/export.csv", {"q": "alport"})
+    [row] = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    assert row["public_title"] == '\'=HYPERLINK("http://evil.example","x")'
