@@ -7,9 +7,6 @@ from django.db.models import Prefetch, Q
 
 
 class TrialQuerySet(models.QuerySet):
-    def newest_first(self) -> TrialQuerySet:
-        return self.order_by("-created_at", "-id")
-
     def with_listing_data(self) -> TrialQuerySet:
         """What a list of trials shows: the trial row and its conditions and sites' countries."""
         from .models import Condition, Site
