@@ -16,6 +16,14 @@ class ParseError(ValueError):
 
 
 @dataclass(frozen=True)
+class RecordFailure:
+    """One record of a many-record file that could not be read; parsers yield it and go on with the next."""
+
+    position: str  # e.g. "record 12 (NCT01234567)", "line 40", "row 7"
+    reason: str
+
+
+@dataclass(frozen=True)
 class PartialDate:
     value: datetime.date
     precision: str = "day"  # "day" | "month" | "year"

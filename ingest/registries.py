@@ -1,0 +1,63 @@
+"""Which registry a trial id belongs to, and the trial ids of any registry named inside a text."""
+
+from __future__ import annotations
+
+import re
+
+from trials.choices import Registry
+
+# One pattern per registry, in the spelling the registry itself uses; ICTRP exports, secondary-id lists and
+# ChiCTR's "partner registry" field all write them this way.
+_PATTERNS: tuple[tuple[str, str], ...] = (
+    (Registry.CTGOV, r"NCT\d{8}"),
+    (Registry.CHICTR, r"ChiCTR(?:-[A-Z]{2,4}-\d{8}|\d{10})"),
+    (Registry.ITMCTR, r"ITMCTR\d{10,}"),
+    (Registry.ISRCTN, r"ISRCTN\d{8}"),
+    (Registry.EUCTR, r"EUCTR\d{4}-\d{6}-\d{2}(?:-[A-Z]{2,3})?"),
+    (Registry.CTIS, r"\d{4}-5\d{5}-\d{2}-\d{2}"),
+    (Registry.CTRI, r"CTRI/\d{4}/\d{2,3}/\d{6}"),
+    (Registry.JPRN, r"JPRN-(?:UMIN|JapicCTI-|JMA-IIA|jRCT|C)[0-9A-Za-z]+"),
+    (Registry.DRKS, r"DRKS\d{8}"),
+    (Registry.IRCT, r"IRCT\d{6,}N\d+|IRCT\d{9,}"),
+    (Registry.ANZCTR, r"ACTRN\d{14}"),
+    (Registry.NTR, r"NTR\d{3,5}|NL-?OMON\d+|NL\d{4,5}"),
+    (Registry.TCTR, r"TCTR\d{11}"),
+    (Registry.KCT, r"KCT\d{7}"),
+    (Registry.PACTR, r"PACTR\d{15}"),
+    (Registry.REBEC, r"RBR-\w{6,8}"),
+    (Registry.RPCEC, r"RPCEC\d{8}"),
+    (Registry.SLCTR, r"SLCTR/\d{4}/\d{3}"),
+    (Registry.LBCTR, r"LBCTR\d{10}"),
+)
+_ANY = re.compile(
+    "|".join(f"(?P<{registry}>{pattern})" for registry, pattern in _PATTERNS),
+    re.IGNORECASE,
+)
+_BOUNDED = re.compile(rf"(?<![\w/-])(?:{_ANY.pattern})(?![\w/])", re.IGNORECASE)
+_PREFIX_CASE = {"nct": "NCT", "chictr": "ChiCTR", "itmctr": "ITMCTR", "isrctn": "ISRCTN", "euctr": "EUCTR"}
+
+
+def canonical(trial_id: str) -> str:
+    """A trial id in its registry's own spelling: ``nct01234567`` becomes ``NCT01234567``."""
+    match = re.match(r"[A-Za-z]+", trial_id)
+    if not match:
+        return trial_id
+    prefix = match.group()
+    fixed = _PREFIX_CASE.get(prefix.casefold())
+    if fixed is None:
+        fixed = prefix if prefix.casefold().startswith("ch") else prefix.upper()
+    return fixed + trial_id[len(prefix) :]
+
+
+def registry_of(trial_id: str) -> str:
+    """The registry code of a trial id (``Registry`` value), or "" when no registry spells ids this way."""
+    match = _ANY.fullmatch(trial_id.strip())
+    return match.lastgroup if match else ""
+
+
+def trial_ids_in(text: str) -> list[tuple[str, str]]:
+    """Every (registry, trial id) named in a text, in order, once each."""
+    found = {}
+    for match in _BOUNDED.finditer(text or ""):
+        found.setdefault(canonical(match.group()), match.lastgroup)
+    return [(registry, trial_id) for trial_id, registry in found.items()]
