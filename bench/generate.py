@@ -115,7 +115,7 @@ def load(total: int, start_number: int = 0, *, seed: int = 20261123) -> None:
         batch = [
             variant(number, rng, english, bilingual) for number in range(batch_start, min(total, batch_start + BATCH))
         ]
-        write_trials(batch, origin="bench")
+        write_trials(batch, origins=["bench"] * len(batch))
         done = min(total, batch_start + BATCH) - start_number
         rate = done / (time.monotonic() - began)
         print(

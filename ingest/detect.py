@@ -2,32 +2,58 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from types import ModuleType
+from typing import BinaryIO
 
 from . import normalize as n
 from .parsers import chictr_page, ctgov_json, ctgov_page, raw_json_page
-from .records import ParseError, TrialRecord
+from .records import ParseError, RecordFailure, TrialRecord
 
 # Most specific first: a raw-JSON page also names an NCT ID, a JSON study mentions many labels.
 PARSERS: tuple[ModuleType, ...] = (ctgov_json, raw_json_page, chictr_page, ctgov_page)
+HEAD_BYTES = 256 * 1024  # what detection looks at: the start of the file
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024  # a format read whole (one record per file) is never larger
 
 
-def detect(payload: bytes) -> ModuleType:
-    """The parser module for a file's bytes; ParseError says why none fits."""
-    if not payload.strip():
+def detect(head: bytes) -> ModuleType:
+    """The parser module for a file, from its first bytes; ParseError says why none fits."""
+    if not head.strip():
         raise ParseError("empty file")
-    text = n.decode_text(payload)
+    text = _head_text(head)
     for parser in PARSERS:
         if parser.looks_like(text):
             return parser
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     raise ParseError(
-        "not a recognised registry format (expected a ChiCTR or ClinicalTrials.gov record page, "
-        f"a Raw JSON page or ClinicalTrials.gov JSON); it starts with {first_line[:60]!r}"
+        "not a recognised registry format (expected ClinicalTrials.gov JSON or XML, a WHO ICTRP or ChiCTR export, "
+        f"a ChiCTR or ClinicalTrials.gov record page or a Raw JSON page); it starts with {first_line[:60]!r}"
     )
 
 
-def parse(payload: bytes) -> Iterator[TrialRecord]:
-    """Records of a file of any supported format."""
-    return detect(payload).parse(payload)
+def _head_text(head: bytes) -> str:
+    """The head decoded, even when it ends inside a multi-byte character."""
+    for cut in range(4):
+        try:
+            return n.decode_text(head[: len(head) - cut])
+        except ParseError:
+            if cut == 3 or len(head) < HEAD_BYTES:
+                raise
+    raise AssertionError
+
+
+def parse_stream(head: bytes, stream: BinaryIO) -> Iterator[TrialRecord | RecordFailure]:
+    """Records of a file of any supported format; formats that allow it are read as a stream."""
+    parser = detect(head)
+    if hasattr(parser, "parse_stream"):
+        return parser.parse_stream(stream)
+    payload = stream.read(MAX_DOCUMENT_BYTES + 1)
+    if len(payload) > MAX_DOCUMENT_BYTES:
+        raise ParseError(f"a {parser.FORMAT} file is read whole and may hold at most {MAX_DOCUMENT_BYTES:,} bytes")
+    return parser.parse(payload)
+
+
+def parse(payload: bytes) -> Iterator[TrialRecord | RecordFailure]:
+    """Records of a file given as bytes."""
+    return parse_stream(payload[:HEAD_BYTES], io.BytesIO(payload))

@@ -30,20 +30,34 @@ _BOMS = (
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
+def detect_encoding(head: bytes) -> str:
+    """The encoding of a registry text file from its first bytes: UTF-8, UTF-16 (BOM or not) or GB18030."""
+    encoding = next((encoding for bom, encoding in _BOMS if head.startswith(bom)), None)
+    if encoding:
+        return encoding
+    sample = head[:4096]
+    if sample and sample.count(b"\x00") > len(sample) // 4:
+        # UTF-16 without a BOM: ASCII characters leave one zero byte in every pair.
+        return "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut at the end of the head is still UTF-8.
+        if error.reason != "unexpected end of data":
+            return "gb18030"
+    return "utf-8"
+
+
 def decode_text(payload: bytes) -> str:
     """Decode a registry text file: UTF-8 (with or without BOM), UTF-16, or GB18030/GBK."""
-    encoding = next((encoding for bom, encoding in _BOMS if payload.startswith(bom)), None)
-    head = payload[:4096]
-    if encoding is None and head and head.count(b"\x00") > len(head) // 4:
-        # UTF-16 without a BOM: ASCII characters leave one zero byte in every pair.
-        encoding = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
-    if encoding:
+    encoding = detect_encoding(payload)
+    if encoding != "utf-8" and encoding != "gb18030":
         try:
             return _checked(payload, encoding).removeprefix("\ufeff")
         except UnicodeDecodeError as error:
             raise ParseError(f"not readable text: byte {error.start} is not valid {encoding.upper()}") from None
     try:
-        return _checked(payload, "utf-8")
+        return _checked(payload, "utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         if error.reason == "unexpected end of data":
             # A file cut inside its last character; the parser will say whether the record is complete.

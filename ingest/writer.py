@@ -8,7 +8,7 @@ import zlib
 from collections.abc import Sequence
 from enum import StrEnum
 
-from django.db import DataError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from trials.models import (
@@ -156,38 +156,41 @@ def _write_children(pairs: Sequence[tuple[Trial, TrialRecord]]) -> None:
     Intervention.arms.through.objects.bulk_create(links, ignore_conflicts=True, batch_size=BULK_SIZE)
 
 
-def write_trials(records: Sequence[TrialRecord], *, origin: str = "") -> list[WriteResult]:
-    """Write a batch: trials not yet stored go in with one insert per table; the others one at a time.
+def write_trials(records: Sequence[TrialRecord], *, origins: Sequence[str] = ()) -> list[WriteResult]:
+    """Write a batch in one transaction: trials not yet stored go in with one insert per table.
 
-    The batch is one transaction. If it fails (a record the database refuses, a concurrent ingest creating the
-    same trial), it is rolled back and every record is written on its own, so one bad record fails alone.
+    If the batch fails (a record the database refuses), nothing of it is kept and the error propagates: the
+    caller writes its records one at a time with write_trial to find the one that fails.
     """
-    try:
-        with transaction.atomic():
-            return _write_batch(records, origin)
-    except (IntegrityError, DataError):
-        return [write_trial(record, origin=origin) for record in records]
+    origins = list(origins) or [""] * len(records)
+    with transaction.atomic():
+        return _write_batch(records, origins)
 
 
-def _write_batch(records: Sequence[TrialRecord], origin: str) -> list[WriteResult]:
+def _write_batch(records: Sequence[TrialRecord], origins: Sequence[str]) -> list[WriteResult]:
     stored = set(
         Trial.objects.filter(registry_id__in={record.registry_id for record in records}).values_list(
             "registry", "registry_id"
         )
     )
-    new: dict[tuple[str, str], TrialRecord] = {}
-    for record in records:
+    new: dict[tuple[str, str], tuple[TrialRecord, str]] = {}
+    for record, origin in zip(records, origins, strict=True):
         key = (record.registry, record.registry_id)
         if key not in stored:
-            new.setdefault(key, record)
-    fresh = list(new.values())
+            new.setdefault(key, (record, origin))
+    fresh = [record for record, _ in new.values()]
     trials = Trial.objects.bulk_create([Trial(**_fit(Trial, trial_fields(record))) for record in fresh])
     pairs = list(zip(trials, fresh, strict=True))
     _write_children(pairs)
     index_trials(pairs)
-    SourceRecord.objects.bulk_create(_source(trial, record, origin) for trial, record in pairs)
+    SourceRecord.objects.bulk_create(
+        _source(trial, record, origin) for trial, (record, origin) in zip(trials, new.values(), strict=True)
+    )
     written = {id(record) for record in fresh}
-    return [WriteResult.CREATED if id(record) in written else _write(record, origin) for record in records]
+    return [
+        WriteResult.CREATED if id(record) in written else _write(record, origin)
+        for record, origin in zip(records, origins, strict=True)
+    ]
 
 
 def _keep_source(trial: Trial, record: TrialRecord, checksum: str, origin: str) -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
+import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
+
+import ijson
 
 from trials.choices import CriterionKind, OutcomeKind, Registry, SponsorRole
 
 from .. import normalize as n
+from ..inputs import head_of
 from ..records import (
     ArmRecord,
     ConditionRecord,
@@ -19,6 +25,7 @@ from ..records import (
     KeywordRecord,
     OutcomeRecord,
     ParseError,
+    RecordFailure,
     SiteRecord,
     SponsorRecord,
     TrialRecord,
@@ -26,39 +33,97 @@ from ..records import (
 
 FORMAT = "ctgov-json"
 PARSER_VERSION = "ctgov-json/1"
+HEAD_BYTES = 64 * 1024
+MAX_STUDY_BYTES = 64 * 1024 * 1024
 
 
 def looks_like(text: str) -> bool:
     return text.lstrip()[:1] in ("{", "[")
 
 
-def parse(payload: bytes) -> Iterator[TrialRecord]:
+def parse(payload: bytes) -> Iterator[TrialRecord | RecordFailure]:
     """Yield one record per study: a single study, an array, a ``{"studies": [...]}`` page or JSON Lines."""
-    text = n.decode_text(payload)
+    return parse_stream(io.BytesIO(payload))
+
+
+def parse_stream(stream: BinaryIO) -> Iterator[TrialRecord | RecordFailure]:
+    """Like parse, reading arrays, pages and JSON Lines incrementally, one study in memory at a time."""
+    head, stream = head_of(stream, HEAD_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        stream.read(len(codecs.BOM_UTF8))
+        head = head[len(codecs.BOM_UTF8) :]
+    elif n.detect_encoding(head) != "utf-8":
+        # The API writes UTF-8; another encoding means a file someone re-saved, small enough to read whole.
+        payload = n.decode_text(stream.read(MAX_STUDY_BYTES)).encode()
+        return _studies(io.BytesIO(payload), payload[:HEAD_BYTES])
+    return _studies(stream, head)
+
+
+def _studies(stream: BinaryIO, head: bytes) -> Iterator[TrialRecord | RecordFailure]:
+    start = head.lstrip()[:1]
+    if start == b"[":
+        yield from _items(stream, "item")
+    elif start != b"{":
+        raise ParseError("not JSON: a ClinicalTrials.gov export starts with { or [")
+    elif _is_json_lines(head):
+        yield from _json_lines(stream)
+    elif _PAGE.match(head):
+        yield from _items(stream, "studies.item")
+    else:
+        payload = stream.read(MAX_STUDY_BYTES + 1)
+        if len(payload) > MAX_STUDY_BYTES:
+            raise ParseError(f"a single JSON study may hold at most {MAX_STUDY_BYTES:,} bytes")
+        try:
+            study = json.loads(payload)
+        except json.JSONDecodeError as error:
+            raise ParseError(f"broken JSON: {error}") from None
+        yield study_record(study, payload)
+
+
+# A search-results page: the studies come first in the API's own output, before nextPageToken.
+_PAGE = re.compile(rb'\s*\{\s*(?:"(?:totalCount|nextPageToken)"\s*:\s*[^,{]*,\s*)*"studies"\s*:')
+
+
+def _is_json_lines(head: bytes) -> bool:
+    """JSON Lines: the first line alone is a whole object and another line follows."""
+    first, newline, rest = head.lstrip().partition(b"\n")
+    if not newline or not rest.strip():
+        return False
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        lines = [line for line in text.splitlines() if line.strip()]
-        if len(lines) > 1 and lines[0].lstrip().startswith("{"):
-            yield from _json_lines(lines)
-            return
-        raise ParseError(f"broken JSON: {error}") from None
-    studies = data.get("studies") if isinstance(data, dict) and "studies" in data else data
-    if isinstance(studies, dict):
-        studies = [studies]
-    if not isinstance(studies, list):
-        raise ParseError("JSON holds no ClinicalTrials.gov study (no protocolSection)")
-    for index, study in enumerate(studies, start=1):
-        yield study_record(study, json.dumps(study, ensure_ascii=False).encode(), position=f"study {index}")
+        return isinstance(json.loads(first), dict)
+    except ValueError:
+        return False
 
 
-def _json_lines(lines: list[str]) -> Iterator[TrialRecord]:
-    for number, line in enumerate(lines, start=1):
+def _items(stream: BinaryIO, prefix: str) -> Iterator[TrialRecord | RecordFailure]:
+    count = 0
+    try:
+        for study in ijson.items(stream, prefix, use_float=True):
+            count += 1
+            yield _record_or_failure(study, None, f"study {count}")
+    except ijson.JSONError as error:
+        raise ParseError(f"broken JSON after study {count}: {error}") from None
+
+
+def _json_lines(stream: BinaryIO) -> Iterator[TrialRecord | RecordFailure]:
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
         try:
             study = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ParseError(f"broken JSON on line {number}: {error}") from None
-        yield study_record(study, line.encode(), position=f"line {number}")
+        except ValueError as error:
+            yield RecordFailure(f"line {number}", f"broken JSON: {error}")
+            continue
+        yield _record_or_failure(study, line.rstrip(b"\r\n"), f"line {number}")
+
+
+def _record_or_failure(study: Any, source: bytes | None, position: str) -> TrialRecord | RecordFailure:
+    try:
+        if source is None:
+            source = json.dumps(study, ensure_ascii=False, separators=(",", ":")).encode()
+        return study_record(study, source, position=position)
+    except ParseError as error:
+        return RecordFailure(position, str(error))
 
 
 def _get(data: Any, *path: str, default: Any = None) -> Any:
