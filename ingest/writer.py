@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from trials.bulk import allocate_ids, insert_rows
 from trials.models import (
     Arm,
     Biospecimen,
@@ -29,7 +31,21 @@ from trials.models import (
 from trials.search.indexing import index_trials, sample_of
 
 from .models import IngestFailure, IngestRun
-from .records import PartialDate, TrialRecord
+from .records import (
+    ArmRecord,
+    BiospecimenRecord,
+    ConditionRecord,
+    ContactRecord,
+    CriterionRecord,
+    IdentifierRecord,
+    InterventionRecord,
+    KeywordRecord,
+    OutcomeRecord,
+    PartialDate,
+    SiteRecord,
+    SponsorRecord,
+    TrialRecord,
+)
 
 
 class WriteResult(StrEnum):
@@ -38,20 +54,22 @@ class WriteResult(StrEnum):
     UNCHANGED = "unchanged"
 
 
-CHILD_MODELS = {
-    "conditions": Condition,
-    "keywords": Keyword,
-    "arms": Arm,
-    "outcomes": Outcome,
-    "criteria": EligibilityCriterion,
-    "sites": Site,
-    "sponsors": Sponsor,
-    "contacts": Contact,
-    "identifiers": Identifier,
-    "biospecimens": Biospecimen,
+# Children of a trial: the model and the record type whose fields are its columns.
+CHILDREN: dict[str, tuple[type, type]] = {
+    "conditions": (Condition, ConditionRecord),
+    "keywords": (Keyword, KeywordRecord),
+    "outcomes": (Outcome, OutcomeRecord),
+    "criteria": (EligibilityCriterion, CriterionRecord),
+    "sites": (Site, SiteRecord),
+    "sponsors": (Sponsor, SponsorRecord),
+    "contacts": (Contact, ContactRecord),
+    "identifiers": (Identifier, IdentifierRecord),
+    "biospecimens": (Biospecimen, BiospecimenRecord),
 }
-BULK_SIZE = 2000
-NOT_TRIAL_FIELDS = {*CHILD_MODELS, "interventions", "source", "source_format", "parser_version"}
+NOT_TRIAL_FIELDS = {*CHILDREN, "arms", "interventions", "source", "source_format", "parser_version"}
+ARM_COLUMNS = [field.name for field in dataclasses.fields(ArmRecord)]
+INTERVENTION_COLUMNS = [field.name for field in dataclasses.fields(InterventionRecord) if field.name != "arm_labels"]
+SOURCE_COLUMNS = ["trial", "format", "checksum", "parser_version", "content", "size", "origin", "ingested_at"]
 
 
 def trial_fields(record: TrialRecord) -> dict:
@@ -74,16 +92,19 @@ def trial_fields(record: TrialRecord) -> dict:
 
 def _fit(model: type, values: dict) -> dict:
     """Cut text to the column's length, so a long registry value is kept rather than failing on PostgreSQL."""
-    limits = _LIMITS.setdefault(
-        model, {f.name: f.max_length for f in model._meta.concrete_fields if getattr(f, "max_length", None)}
-    )
-    return {
-        name: value[: limits[name]] if name in limits and isinstance(value, str) else value
-        for name, value in values.items()
-    }
+    return dict(zip(values, _fitted(model, list(values), values.values()), strict=True))
 
 
-_LIMITS: dict[type, dict[str, int]] = {}
+@functools.cache
+def _limits(model: type, columns: tuple[str, ...]) -> tuple[int | None, ...]:
+    return tuple(getattr(model._meta.get_field(name), "max_length", None) for name in columns)
+
+
+def _fitted(model: type, columns: list[str], values: Iterable) -> list:
+    return [
+        value[:limit] if limit and isinstance(value, str) else value
+        for limit, value in zip(_limits(model, tuple(columns)), values, strict=True)
+    ]
 
 
 def write_trial(record: TrialRecord, *, origin: str = "") -> WriteResult:
@@ -100,60 +121,21 @@ def write_trial(record: TrialRecord, *, origin: str = "") -> WriteResult:
 def _write(record: TrialRecord, origin: str) -> WriteResult:
     checksum = hashlib.sha256(record.source).hexdigest()
     trial = Trial.objects.select_for_update().filter(registry=record.registry, registry_id=record.registry_id).first()
-    if trial is not None:
-        latest = trial.sources.order_by("-ingested_at", "-id").only("checksum", "parser_version").first()
-        if latest and latest.checksum == checksum and latest.parser_version == record.parser_version:
-            return WriteResult.UNCHANGED
-        for name, value in _fit(Trial, trial_fields(record)).items():
-            setattr(trial, name, value)
-        trial.save()
-        for related in (*CHILD_MODELS, "interventions"):
-            getattr(trial, related).all().delete()
-        outcome = WriteResult.UPDATED
-    else:
-        trial = Trial.objects.create(**_fit(Trial, trial_fields(record)))
-        outcome = WriteResult.CREATED
-    _write_children([(trial, record)])
-    index_trials([(trial, record)])
+    if trial is None:
+        _insert_new([(record, origin)])
+        return WriteResult.CREATED
+    latest = trial.sources.order_by("-ingested_at", "-id").only("checksum", "parser_version").first()
+    if latest and latest.checksum == checksum and latest.parser_version == record.parser_version:
+        return WriteResult.UNCHANGED
+    for name, value in _fit(Trial, trial_fields(record)).items():
+        setattr(trial, name, value)
+    trial.save()
+    for related in (*CHILDREN, "arms", "interventions"):
+        getattr(trial, related).all().delete()
+    _insert_children([(trial.pk, record)])
+    index_trials([(trial.pk, trial.sample, record)])
     _keep_source(trial, record, checksum, origin)
-    return outcome
-
-
-def _write_children(pairs: Sequence[tuple[Trial, TrialRecord]]) -> None:
-    """Insert the children of these trials, one statement per table whatever the number of trials."""
-    for name, model in CHILD_MODELS.items():
-        model.objects.bulk_create(
-            (
-                model(trial=trial, position=position, **_fit(model, dataclasses.asdict(child)))
-                for trial, record in pairs
-                for position, child in enumerate(getattr(record, name))
-            ),
-            batch_size=BULK_SIZE,
-        )
-    arms_by_trial: dict[int, dict[str, Arm]] = {}
-    for arm in Arm.objects.filter(trial__in=[trial for trial, _ in pairs]).only("id", "trial_id", "label"):
-        arms_by_trial.setdefault(arm.trial_id, {})[arm.label] = arm
-    items = [(trial, position, item) for trial, record in pairs for position, item in enumerate(record.interventions)]
-    interventions = Intervention.objects.bulk_create(
-        (
-            Intervention(
-                trial=trial,
-                position=position,
-                **_fit(Intervention, {k: v for k, v in dataclasses.asdict(item).items() if k != "arm_labels"}),
-            )
-            for trial, position, item in items
-        ),
-        batch_size=BULK_SIZE,
-    )
-    links = []
-    for intervention, (trial, _, item) in zip(interventions, items, strict=True):
-        arms = arms_by_trial.get(trial.pk, {})
-        arms_by_folded = {label.casefold(): arm for label, arm in arms.items()}
-        for label in dict.fromkeys(item.arm_labels):
-            arm = arms.get(label) or arms_by_folded.get(label.casefold())
-            if arm is not None:
-                links.append(Intervention.arms.through(intervention_id=intervention.pk, arm_id=arm.pk))
-    Intervention.arms.through.objects.bulk_create(links, ignore_conflicts=True, batch_size=BULK_SIZE)
+    return WriteResult.UPDATED
 
 
 def write_trials(records: Sequence[TrialRecord], *, origins: Sequence[str] = ()) -> list[WriteResult]:
@@ -178,19 +160,89 @@ def _write_batch(records: Sequence[TrialRecord], origins: Sequence[str]) -> list
         key = (record.registry, record.registry_id)
         if key not in stored:
             new.setdefault(key, (record, origin))
-    fresh = [record for record, _ in new.values()]
-    trials = Trial.objects.bulk_create([Trial(**_fit(Trial, trial_fields(record))) for record in fresh])
-    pairs = list(zip(trials, fresh, strict=True))
-    _write_children(pairs)
-    index_trials(pairs)
-    SourceRecord.objects.bulk_create(
-        _source(trial, record, origin) for trial, (record, origin) in zip(trials, new.values(), strict=True)
-    )
-    written = {id(record) for record in fresh}
+    _insert_new(list(new.values()))
+    written = {id(record) for record, _ in new.values()}
     return [
         WriteResult.CREATED if id(record) in written else _write(record, origin)
         for record, origin in zip(records, origins, strict=True)
     ]
+
+
+def _insert_new(items: Sequence[tuple[TrialRecord, str]]) -> None:
+    """Insert trials not stored yet, with their children, search index and source: one insert per table."""
+    if not items:
+        return
+    ids = allocate_ids(Trial, len(items))
+    now = timezone.now()
+    fields = [trial_fields(record) for record, _ in items]
+    columns = [*fields[0], "id", "created_at", "updated_at"]
+    insert_rows(
+        Trial,
+        columns,
+        (_fitted(Trial, columns, [*values.values(), pk, now, now]) for pk, values in zip(ids, fields, strict=True)),
+    )
+    pairs = [(pk, record) for pk, (record, _) in zip(ids, items, strict=True)]
+    _insert_children(pairs)
+    index_trials([(pk, values["sample"], record) for (pk, record), values in zip(pairs, fields, strict=True)], new=True)
+    insert_rows(
+        SourceRecord,
+        SOURCE_COLUMNS,
+        (_source_row(pk, record, origin, now) for pk, (record, origin) in zip(ids, items, strict=True)),
+    )
+
+
+def _insert_children(items: Sequence[tuple[int, TrialRecord]]) -> None:
+    """Insert the children of these trials, one statement per table whatever the number of trials."""
+    for name, (model, record_type) in CHILDREN.items():
+        columns = [field.name for field in dataclasses.fields(record_type)]
+        insert_rows(
+            model,
+            ["trial", "position", *columns],
+            (
+                _fitted(model, ["trial", "position", *columns], [pk, position, *astuple(child, columns)])
+                for pk, record in items
+                for position, child in enumerate(getattr(record, name))
+            ),
+        )
+    arms = [(pk, position, arm) for pk, record in items for position, arm in enumerate(record.arms)]
+    arm_ids = allocate_ids(Arm, len(arms))
+    arm_columns = ["id", "trial", "position", *ARM_COLUMNS]
+    insert_rows(
+        Arm,
+        arm_columns,
+        (
+            _fitted(Arm, arm_columns, [arm_id, pk, position, *astuple(arm, ARM_COLUMNS)])
+            for arm_id, (pk, position, arm) in zip(arm_ids, arms, strict=True)
+        ),
+    )
+    arms_by_trial: dict[int, dict[str, int]] = {}
+    for arm_id, (pk, _, arm) in zip(arm_ids, arms, strict=True):
+        arms_by_trial.setdefault(pk, {}).setdefault(arm.label, arm_id)
+    interventions = [(pk, position, item) for pk, record in items for position, item in enumerate(record.interventions)]
+    intervention_ids = allocate_ids(Intervention, len(interventions))
+    intervention_columns = ["id", "trial", "position", *INTERVENTION_COLUMNS]
+    insert_rows(
+        Intervention,
+        intervention_columns,
+        (
+            _fitted(Intervention, intervention_columns, [item_id, pk, position, *astuple(item, INTERVENTION_COLUMNS)])
+            for item_id, (pk, position, item) in zip(intervention_ids, interventions, strict=True)
+        ),
+    )
+    links = set()
+    for item_id, (pk, _, item) in zip(intervention_ids, interventions, strict=True):
+        arms = arms_by_trial.get(pk, {})
+        arms_by_folded = {label.casefold(): arm_id for label, arm_id in reversed(arms.items())}
+        for label in item.arm_labels:
+            arm_id = arms.get(label) or arms_by_folded.get(label.casefold())
+            if arm_id is not None:
+                links.add((item_id, arm_id))
+    insert_rows(Intervention.arms.through, ["intervention", "arm"], sorted(links))
+
+
+def astuple(record: object, columns: list[str]) -> list:
+    """A child record's values in column order (dataclasses.astuple copies deeply, which is slow)."""
+    return [getattr(record, column) for column in columns]
 
 
 def _keep_source(trial: Trial, record: TrialRecord, checksum: str, origin: str) -> None:
@@ -203,15 +255,21 @@ def _keep_source(trial: Trial, record: TrialRecord, checksum: str, origin: str) 
 
 
 def _source(trial: Trial, record: TrialRecord, origin: str, checksum: str = "") -> SourceRecord:
-    return SourceRecord(
-        trial=trial,
-        format=record.source_format,
-        checksum=checksum or hashlib.sha256(record.source).hexdigest(),
-        parser_version=record.parser_version,
-        content=zlib.compress(record.source, 6),
-        size=len(record.source),
-        origin=origin[:500],
-    )
+    values = _source_row(trial, record, origin, timezone.now(), checksum)
+    return SourceRecord(**dict(zip(SOURCE_COLUMNS, values, strict=True)))
+
+
+def _source_row(trial: int | Trial, record: TrialRecord, origin: str, now, checksum: str = "") -> list:
+    return [
+        trial,
+        record.source_format,
+        checksum or hashlib.sha256(record.source).hexdigest(),
+        record.parser_version,
+        zlib.compress(record.source, 6),
+        len(record.source),
+        origin[:500],
+        now,
+    ]
 
 
 def start_run(sources: list[str]) -> IngestRun:

@@ -79,7 +79,7 @@ def test_a_zip_bomb_is_refused_before_it_is_read():
 
 def test_archives_are_bounded_in_members_and_size():
     members = {f"{number}.json": b"{}" for number in range(5)}
-    with pytest.raises(UnreadableInput, match="more than 3 archive members|more than 3 members"):
+    with pytest.raises(UnreadableInput, match="more than 3 members"):
         names_and_bytes("many.zip", zip_of(members), Limits(max_members=3))
     with pytest.raises(UnreadableInput, match="expands to more than"):
         names_and_bytes("big.tar.gz", tar_of({"a": b"x" * 5000}), Limits(max_total_bytes=4096, max_member_bytes=4096))

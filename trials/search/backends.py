@@ -71,17 +71,22 @@ class PostgresSearch:
         *(f"DROP INDEX IF EXISTS trials_trial_{column}_sort_idx" for column in SORT_COLUMNS),
         "DROP STATISTICS IF EXISTS trials_trialfacet_name_value",
     )
-    _document = " || ".join(f"setweight(to_tsvector('english', %s), '{weight}')" for weight in WEIGHTS)
 
     def index(self, rows: Iterable[tuple[int, int, dict[str, str]]]) -> None:
-        values = [(trial_id, sample, *(texts[weight] for weight in WEIGHTS)) for trial_id, sample, texts in rows]
-        if not values:
+        rows = list(rows)
+        if not rows:
             return
+        # One statement for the whole batch: the texts go in as arrays and PostgreSQL builds the documents.
+        columns = [[trial_id for trial_id, _, _ in rows], [sample for _, sample, _ in rows]]
+        columns += [[texts[weight] for _, _, texts in rows] for weight in WEIGHTS]
+        document = " || ".join(f"setweight(to_tsvector('english', {w.lower()}), '{w}')" for w in WEIGHTS)
         with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {TABLE} (trial_id, sample, document) VALUES (%s, %s, {self._document}) "
+            cursor.execute(
+                f"INSERT INTO {TABLE} (trial_id, sample, document) SELECT id, sample, {document} "
+                "FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+                f"AS batch(id, sample, {', '.join(w.lower() for w in WEIGHTS)}) "
                 "ON CONFLICT (trial_id) DO UPDATE SET sample = EXCLUDED.sample, document = EXCLUDED.document",
-                values,
+                columns,
             )
 
     def add_words(self, words: set[str]) -> None:

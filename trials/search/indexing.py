@@ -6,6 +6,7 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 
+from ..bulk import insert_rows
 from ..models import Trial, TrialFacet
 from .backends import search_backend
 from .text import facet_values, weighted_texts
@@ -19,18 +20,20 @@ def sample_of(registry_id: str) -> int:
     return zlib.crc32(registry_id.upper().encode()) % SAMPLES
 
 
-def index_trials(items: Sequence[tuple[Trial, object]]) -> None:
-    """Index each trial from `source`: its ingest record, or the trial itself with its children prefetched."""
+def index_trials(items: Sequence[tuple[int, int, object]], *, new: bool = False) -> None:
+    """Index trials given as (id, sample, source): source is an ingest record, or a Trial with its children
+    prefetched. `new` trials have nothing indexed yet, so nothing is deleted first."""
     if not items:
         return
-    TrialFacet.objects.filter(trial_id__in=[trial.pk for trial, _ in items]).delete()
-    TrialFacet.objects.bulk_create(
-        TrialFacet(trial_id=trial.pk, name=name, value=value, sample=trial.sample)
-        for trial, source in items
-        for name, value in facet_values(source)
+    if not new:
+        TrialFacet.objects.filter(trial_id__in=[trial_id for trial_id, _, _ in items]).delete()
+    insert_rows(
+        TrialFacet,
+        ["trial", "name", "value", "sample"],
+        ((trial_id, name, value, sample) for trial_id, sample, source in items for name, value in facet_values(source)),
     )
     backend = search_backend()
-    texts = [(trial.pk, trial.sample, weighted_texts(source)) for trial, source in items]
+    texts = [(trial_id, sample, weighted_texts(source)) for trial_id, sample, source in items]
     backend.index(texts)
     backend.add_words({word for _, _, by_weight in texts for word in VOCABULARY_WORD.findall(by_weight["A"].lower())})
 
@@ -41,5 +44,5 @@ def reindex(trials: Iterable[Trial] | None = None, *, batch_size: int = 500) -> 
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), batch_size):
         batch = list(Trial.objects.with_full_record().filter(pk__in=ids[start : start + batch_size]))
-        index_trials([(trial, trial) for trial in batch])
+        index_trials([(trial.pk, trial.sample, trial) for trial in batch])
     return len(ids)
