@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test install migrate load lint check clean bench-search
+.PHONY: run test install migrate load lint check clean bench-search bench-ingest
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ bench-search: install
 	  "SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_DATABASE_URL))'" | grep -q 1 || \
 	  createdb -h 127.0.0.1 -U postgres $(notdir $(BENCH_DATABASE_URL));; esac
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.search --trials $(N)
+
+# Ingest: N varied ClinicalTrials.gov JSON Lines studies through `manage.py ingest`, into a database emptied first.
+INGEST_N ?= 100000
+INGEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/trials_bench_ingest
+bench-ingest: install
+	DATABASE_URL=$(INGEST_DATABASE_URL) $(BIN)/python -m bench.ingest --trials $(INGEST_N)
 
 clean:
 	rm -rf $(VENV) var/db.sqlite3*

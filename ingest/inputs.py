@@ -39,8 +39,8 @@ class Limits:
 
     def describe(self) -> str:
         return (
-            f"at most {self.max_members:,} archive members, {_size(self.max_total_bytes)} uncompressed in all, "
-            f"{_size(self.max_member_bytes)} per member, and a compression ratio of {self.max_ratio}:1"
+            f"at most {self.max_members:,} archive members, {describe_size(self.max_total_bytes)} uncompressed in all, "
+            f"{describe_size(self.max_member_bytes)} per member, and a compression ratio of {self.max_ratio}:1"
         )
 
 
@@ -48,7 +48,7 @@ COMMAND_LINE = Limits()
 UPLOAD = Limits(max_members=50_000, max_total_bytes=2 * 1024**3, max_member_bytes=512 * 1024**2)
 
 
-def _size(count: int) -> str:
+def describe_size(count: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if count < 1024 or unit == "GB":
             return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}".replace(".0 ", " ")
@@ -73,9 +73,9 @@ class Budget:
     def add_bytes(self, count: int, member_total: int, name: str) -> None:
         self.expanded += count
         if member_total > self.limits.max_member_bytes:
-            raise UnreadableInput(f"{name} expands to more than {_size(self.limits.max_member_bytes)}")
+            raise UnreadableInput(f"{name} expands to more than {describe_size(self.limits.max_member_bytes)}")
         if self.expanded > self.limits.max_total_bytes:
-            raise UnreadableInput(f"archive expands to more than {_size(self.limits.max_total_bytes)}")
+            raise UnreadableInput(f"archive expands to more than {describe_size(self.limits.max_total_bytes)}")
         if self.compressed and self.expanded > self.limits.ratio_grace_bytes:
             read = sum(stream.tell() for stream in self.compressed) or 1
             if self.expanded / read > self.limits.max_ratio:

@@ -265,7 +265,7 @@ def _source_row(trial: int | Trial, record: TrialRecord, origin: str, now, check
         record.source_format,
         checksum or hashlib.sha256(record.source).hexdigest(),
         record.parser_version,
-        zlib.compress(record.source, 6),
+        zlib.compress(record.source, 1),
         len(record.source),
         origin[:500],
         now,

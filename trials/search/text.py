@@ -43,7 +43,7 @@ WEIGHTED_FIELDS = {
         "description_original",
         "eligibility_text",
         "eligibility_text_original",
-        ("criteria", "text", "text_original"),
+        ("criteria", "text", "text_original"),  # skipped when the eligibility text above holds them
         ("sponsors", "name", "name_original"),
         ("sites", "facility", "facility_original", "city", "country", "location_original"),
         "funding",
@@ -74,17 +74,22 @@ def cjk_bigrams(text: str) -> str:
 
 
 def weighted_texts(trial) -> dict[str, str]:
-    """The trial's searchable text by weight, CJK already split into pairs."""
+    """The trial's searchable text by weight, CJK already split into pairs.
+
+    Each distinct piece of text is indexed once: the same city on 190 sites, or criteria that repeat the
+    eligibility text they were split from, would only make indexing slower (ranking counts words per field).
+    """
+    skip = {"criteria"} if trial.eligibility_text or trial.eligibility_text_original else set()
     texts = {}
     for weight, fields in WEIGHTED_FIELDS.items():
         parts = []
         for field in fields:
             if isinstance(field, str):
                 parts.append(getattr(trial, field) or "")
-            else:
+            elif field[0] not in skip:
                 related, *names = field
                 parts.extend(getattr(child, name) or "" for child in children(trial, related) for name in names)
-        texts[weight] = cjk_bigrams("\n".join(part for part in parts if part))
+        texts[weight] = cjk_bigrams("\n".join(part for part in dict.fromkeys(parts) if part))
     return texts
 
 

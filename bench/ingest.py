@@ -1,0 +1,102 @@
+"""Ingest benchmark: N ClinicalTrials.gov API v2 studies as JSON Lines, loaded through the real command.
+
+The file is made by varying the 320 real studies of bench/data/ctgov-studies.jsonl.gz: a fresh NCT id, and
+shifted dates, status, enrolment and title words; the rest of each study (arms, outcomes, criteria, sites)
+is the real one. It is written once to var/ and reused. The database is emptied (recreated) before each run,
+then `manage.py ingest FILE` runs in its own process; the figures are its wall time and peak memory.
+
+    make bench-ingest N=100000   # PostgreSQL database trials_bench_ingest by default
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gzip
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "bench" / "data" / "ctgov-studies.jsonl.gz"
+STATUSES = ["COMPLETED", "RECRUITING", "UNKNOWN", "NOT_YET_RECRUITING", "ACTIVE_NOT_RECRUITING", "TERMINATED"]
+WORDS = ["pilot", "extension", "multicentre", "long-term", "open-label", "adaptive", "pragmatic", "follow-up"]
+
+
+def varied_studies(count: int) -> list[bytes]:
+    """`count` JSON lines, each a real study with a new id and varied dates, status, enrolment and title."""
+    real = [json.loads(line) for line in gzip.decompress(SOURCE.read_bytes()).splitlines() if line.strip()]
+    rng = random.Random(20261123)
+    lines = []
+    for number in range(count):
+        study = json.loads(json.dumps(real[number % len(real)]))  # a deep copy
+        protocol = study["protocolSection"]
+        protocol["identificationModule"]["nctId"] = f"NCT9{number:07d}"
+        title = protocol["identificationModule"].get("briefTitle", "")
+        protocol["identificationModule"]["briefTitle"] = f"{title} ({rng.choice(WORDS)} {number})"
+        status = protocol.setdefault("statusModule", {})
+        status["overallStatus"] = rng.choice(STATUSES)
+        start = datetime.date(2000, 1, 1) + datetime.timedelta(days=rng.randrange(9000))
+        status["startDateStruct"] = {"date": start.isoformat()}
+        status["studyFirstSubmitDate"] = (start - datetime.timedelta(days=rng.randrange(-200, 200))).isoformat()
+        design = protocol.setdefault("designModule", {})
+        design["enrollmentInfo"] = {"count": rng.randrange(10, 5000), "type": rng.choice(["ACTUAL", "ESTIMATED"])}
+        lines.append(json.dumps(study, ensure_ascii=False).encode())
+    return lines
+
+
+def studies_file(count: int) -> Path:
+    path = ROOT / "var" / f"bench-ingest-{count}.jsonl.gz"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        started = time.monotonic()
+        with gzip.open(path.with_suffix(".tmp"), "wb", compresslevel=3) as out:
+            for line in varied_studies(count):
+                out.write(line + b"\n")
+        path.with_suffix(".tmp").rename(path)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:,.0f} MB) in {time.monotonic() - started:,.0f} s")
+    return path
+
+
+def recreate_database(url: str) -> None:
+    if not url.startswith("postgres"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return
+    name = url.rsplit("/", 1)[1]
+    subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=100_000)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trials_bench_ingest")
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "1"}
+    path = studies_file(args.trials)
+    recreate_database(url)
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
+    started = time.monotonic()
+    result = subprocess.run([*manage, "ingest", str(path)], env=env, capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(result.stdout.strip()[-500:])
+    if result.returncode:
+        print(result.stderr[-2000:], file=sys.stderr)
+        sys.exit(result.returncode)
+    database = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+    print(
+        f"ingest of {args.trials:,} ClinicalTrials.gov JSON Lines studies into {database}: {seconds:,.1f} s, "
+        f"{args.trials / seconds:,.0f} trials/s, peak memory {peak_mb:,.0f} MB "
+        f"(input {path.stat().st_size / 1e6:,.0f} MB gzip)"
+    )
+
+
+if __name__ == "__main__":
+    main()
