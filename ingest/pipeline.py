@@ -6,10 +6,13 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
+
+from django.db import connection, connections
 
 from . import detect, writer
 from .inputs import COMMAND_LINE, Document, Limits, UnreadableInput, documents
@@ -88,6 +91,10 @@ class _Run:
     records: int = 0
     bytes_done: int = 0
     current: BinaryIO | None = None
+    # On PostgreSQL, outside a transaction, batches are written by a thread with its own connection, so the
+    # database builds one batch's rows and search documents while this thread parses the next batch.
+    writer_thread: ThreadPoolExecutor | None = None
+    in_flight: Future | None = None
 
     def add(self, report: FileReport, position: str, record: TrialRecord) -> None:
         self.batch.append((report, position, record))
@@ -95,18 +102,33 @@ class _Run:
             self.flush()
 
     def flush(self) -> None:
-        if self.batch:
-            _store(self.batch)
-            self.records += len(self.batch)
-            self.batch = []
+        batch, reports = self.batch, self.waiting
+        self.batch, self.waiting = [], []
+        if self.writer_thread is None:
+            self._write(batch, reports)
+            return
+        if self.in_flight is not None:
+            self.in_flight.result()  # one batch is written while the next one is parsed, never more
+        self.in_flight = self.writer_thread.submit(self._write, batch, reports)
+
+    def finish(self) -> None:
+        self.flush()
+        if self.writer_thread is not None:
+            self.in_flight.result()
+            self.writer_thread.submit(connections.close_all).result()  # the thread's own connection
+            self.writer_thread.shutdown()
+
+    def _write(self, batch: list[tuple[FileReport, str, TrialRecord]], reports: list[FileReport]) -> None:
+        if batch:
+            _store(batch)
+            self.records += len(batch)
             self.on_progress(self._progress())
-        for report in self.waiting:
+        for report in reports:
             self.totals.update(report.counts)
             self.totals["failed"] += len(report.failures)
             for position, reason in report.failures:
                 writer.record_failure(self.ingest_run, report.name, reason, position)
             self.on_file(report)
-        self.waiting = []
 
     def _progress(self) -> Progress:
         current = 0
@@ -133,20 +155,27 @@ def run(
         on_progress,
         batch_size,
         None if None in sizes else sum(sizes),
+        writer_thread=ThreadPoolExecutor(1) if _can_write_in_parallel() else None,
     )
     for item in inputs:
         report = FileReport(item.name)
+        found = 0
         for position, record in _read(item, report, limits, state):
             state.add(report, position, record)
-        if not report.counts and not report.failures and not any(entry[0] is report for entry in state.batch):
+            found += 1
+        if not found and not report.failures:
             report.failures.append(("", "no trial record found"))
         state.bytes_done += item.size or 0
         state.current = None
         state.waiting.append(report)
         if not state.batch:
             state.flush()
-    state.flush()
+    state.finish()
     return writer.finish_run(state.ingest_run, files=len(inputs), counts=state.totals)
+
+
+def _can_write_in_parallel() -> bool:
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
 def _read(item: Input, report: FileReport, limits: Limits, state: _Run) -> Iterator[tuple[str, TrialRecord]]:

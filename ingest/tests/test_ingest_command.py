@@ -1,6 +1,7 @@
 import io
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from conftest import SEEDS
@@ -129,3 +130,19 @@ def test_a_broken_record_is_reported_at_its_position_and_the_others_are_kept(tmp
     assert failure.position == "line 2"
     assert "broken JSON" in failure.reason
     assert set(Trial.objects.values_list("registry_id", flat=True)) == {"NCT00000001", "NCT00000003"}
+
+
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+def test_outside_a_transaction_batches_are_written_alongside_parsing_with_the_same_result(tmp_path):
+    # On PostgreSQL this is the path of a real run: a writer thread with its own connection.
+    study = '{"protocolSection": {"identificationModule": {"nctId": "NCT0000000%d", "briefTitle": "A"}}}'
+    lines = [study % number for number in range(1, 8)]
+    lines[3] = '{"protocolSection": {'
+    (tmp_path / "studies.jsonl").write_text("\n".join(lines))
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("ingest", str(SEEDS), str(tmp_path), "--batch-size", "2", stdout=out, stderr=err)
+    assert "6 files: 11 created, 0 updated, 0 unchanged, 1 failed" in out.getvalue()
+    assert "studies.jsonl [line 4]: FAILED: broken JSON" in err.getvalue()
+    assert Trial.objects.count() == 11
+    assert IngestFailure.objects.get().position == "line 4"
