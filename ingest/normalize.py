@@ -158,10 +158,10 @@ def parse_date(text: str | None) -> PartialDate | None:
 
 
 _AGE = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(years?|yrs?|y|months?|mos?|m|weeks?|wks?|w|days?|d|hours?|h|岁|月|周|天)?\b",
+    r"(\d+(?:\.\d+)?)\s*(years?|yrs?|y|minutes?|mins?|months?|mos?|m|weeks?|wks?|w|days?|d|hours?|h|岁|月|周|天)?\b",
     re.IGNORECASE,
 )
-_UNIT_YEARS = {"y": 1, "m": 1 / 12, "w": 7 / 365.25, "d": 1 / 365.25, "h": 1 / 8766, "岁": 1}
+_UNIT_YEARS = {"y": 1, "m": 1 / 12, "w": 7 / 365.25, "d": 1 / 365.25, "h": 1 / 8766, "min": 1 / 525960, "岁": 1}
 _UNIT_YEARS |= {"月": 1 / 12, "周": 7 / 365.25, "天": 1 / 365.25}
 
 
@@ -171,7 +171,9 @@ def parse_age(text: str | None) -> float | None:
     if not match:
         return None
     number, unit = float(match.group(1)), (match.group(2) or "y").lower()
-    years = number * _UNIT_YEARS.get(unit[0] if unit.isascii() else unit, 1)
+    # A lone "m" is months; minutes (newborn trials: "1 Minute") are spelt out.
+    key = "min" if unit.startswith("min") else unit[0] if unit.isascii() else unit
+    years = number * _UNIT_YEARS.get(key, 1)
     return round(years, 4 if years < 1 else 2)
 
 

@@ -14,6 +14,8 @@ from ingest import normalize as n
         ("", None),
         ("最小 Min age 18 years", 18),
         ("2 Weeks", 0.0383),
+        ("3 Minutes", 0.0),
+        ("12 Hours", 0.0014),
     ],
 )
 def test_ages_are_years(text, years):
