@@ -157,6 +157,15 @@ def parse_date(text: str | None) -> PartialDate | None:
     return None
 
 
+def registration_timing(registered: PartialDate | None, started: PartialDate | None) -> str:
+    """Prospective when the trial was registered before it started (for a start known to the month: in that month)."""
+    if not registered or not started:
+        return ""
+    if started.precision == "month":
+        return "prospective" if registered.value.replace(day=1) <= started.value else "retrospective"
+    return "prospective" if registered.value <= started.value else "retrospective"
+
+
 _AGE = re.compile(
     r"(\d+(?:\.\d+)?)\s*(years?|yrs?|y|minutes?|mins?|months?|mos?|m|weeks?|wks?|w|days?|d|hours?|h|岁|月|周|天)?\b",
     re.IGNORECASE,

@@ -94,6 +94,8 @@ def study_record(
     inclusion, exclusion = n.split_eligibility(criteria_text)
     enrollment_count = n.parse_int(_get(enrollment, "count"))
     actual = str(_get(enrollment, "type", default="")).upper() == "ACTUAL"
+    registered = n.parse_date(_get(status, "studyFirstSubmitDate"))
+    started = n.parse_date(_get(status, "startDateStruct", "date"))
 
     return TrialRecord(
         registry=Registry.CTGOV,
@@ -122,13 +124,13 @@ def study_record(
         blinding_text=n.clean_block(_get(masking, "maskingDescription")),
         enrollment_target=None if actual else enrollment_count,
         enrollment_actual=enrollment_count if actual else None,
-        registration_date=n.parse_date(_get(status, "studyFirstSubmitDate")),
+        registration_date=registered,
         first_posted_date=n.parse_date(_get(status, "studyFirstPostDateStruct", "date")),
         last_update_date=n.parse_date(_get(status, "lastUpdatePostDateStruct", "date")),
-        start_date=n.parse_date(_get(status, "startDateStruct", "date")),
+        start_date=started,
         primary_completion_date=n.parse_date(_get(status, "primaryCompletionDateStruct", "date")),
         completion_date=n.parse_date(_get(status, "completionDateStruct", "date")),
-        registration_timing=_timing(status),
+        registration_timing=n.registration_timing(registered, started),
         brief_summary=_markdown(_get(description, "briefSummary")),
         description=_markdown(_get(description, "detailedDescription")),
         has_dmc=_get(oversight, "oversightHasDmc"),
@@ -165,17 +167,6 @@ def study_record(
 
 def _markdown(text: str | None) -> str:
     return n.clean_block(n.unescape_markdown(text or ""))
-
-
-def _timing(status: dict) -> str:
-    """Prospective when the study was submitted before it started (both known to the day or month)."""
-    submitted = n.parse_date(_get(status, "studyFirstSubmitDate"))
-    started = n.parse_date(_get(status, "startDateStruct", "date"))
-    if not submitted or not started:
-        return ""
-    if started.precision == "month":
-        return "prospective" if submitted.value.replace(day=1) <= started.value else "retrospective"
-    return "prospective" if submitted.value <= started.value else "retrospective"
 
 
 def _responsible_party(party: dict) -> str:
