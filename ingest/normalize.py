@@ -10,6 +10,7 @@ import unicodedata
 
 from trials.choices import (
     Allocation,
+    CriterionKind,
     InterventionModel,
     Masking,
     Phase,
@@ -18,7 +19,7 @@ from trials.choices import (
     StudyType,
 )
 
-from .records import ParseError, PartialDate
+from .records import CriterionRecord, ParseError, PartialDate
 
 # --- text ------------------------------------------------------------------------------------
 
@@ -368,6 +369,7 @@ def phases_from(text: str | None) -> tuple[str, ...]:
 # --- eligibility criteria --------------------------------------------------------------------
 
 _BULLET = re.compile(r"^\s*(?:[*•·\-–]|\d{1,2}\s*[.)、．）])\s+|^\s*[*•·]\s*")
+_DASH = re.compile(r"^\s*[*•·\-–]\s+(?![(（]?\d{1,2}\s*[.)）])")  # not "* 1. ...", a numbered list in a bullet
 _MARKER = re.compile(
     r"(?:^|(?<=[\s;；。.:：,，]))[(（]?(\d{1,2})\s*([.)）、．])(?!\d)",
 )
@@ -378,24 +380,38 @@ def split_criteria(text: str | None) -> list[str]:
     text = clean_block(text)
     if not text:
         return []
-    chain = _numbered_chain(text)
-    if chain:
-        items = [text[start:end] for start, end in chain]
+    lines = [line for line in text.split("\n") if line.strip()]
+    if any(_DASH.match(line) for line in lines):
+        # Dashed lists (CT.gov) nest numbered sub-items, or run them inline in one dashed item: lines part the
+        # items, and numbers part only the item they run in.
+        items = [part for item in _line_items(lines) for part in _inline_items(item)]
     else:
-        lines = [line for line in text.split("\n") if line.strip()]
-        bulleted = sum(1 for line in lines if _BULLET.match(line))
-        if bulleted >= 1 and len(lines) > 1:
-            items, current = [], ""
-            for line in lines:
-                if _BULLET.match(line) and current:
-                    items.append(current)
-                    current = line
-                else:
-                    current = f"{current} {line}" if current else line
-            items.append(current)
-        else:
-            items = lines
+        chain = _numbered_chain(text)
+        items = [text[start:end] for start, end in chain] if chain else _line_items(lines)
     return [item for item in (_strip_item(item) for item in items) if item]
+
+
+def _line_items(lines: list[str]) -> list[str]:
+    """Items written one per line; where lines carry bullets, a line without one continues the item above."""
+    if len(lines) < 2 or not any(_BULLET.match(line) for line in lines):
+        return lines
+    items: list[str] = []
+    for line in lines:
+        if items and not _BULLET.match(line):
+            items[-1] = f"{items[-1]} {line}"
+        else:
+            items.append(line)
+    return items
+
+
+def _inline_items(item: str) -> list[str]:
+    """An item running numbered criteria inline, split at the numbers; the words before them stay an item
+    unless they only announce the list ("... as follows:")."""
+    chain = _numbered_chain(item)
+    if not chain:
+        return [item]
+    lead = item[: chain[0][0]].strip()
+    return ([lead] if lead and not lead.endswith((":", "：")) else []) + [item[start:end] for start, end in chain]
 
 
 def _strip_item(item: str) -> str:
@@ -426,6 +442,14 @@ def _numbered_chain(text: str) -> list[tuple[int, int]]:
 
 def _style(punctuation: str) -> str:
     return {"）": ")", "．": "."}.get(punctuation, punctuation)
+
+
+def eligibility_criteria(text: str | None) -> tuple[CriterionRecord, ...]:
+    """The inclusion, then the exclusion criteria of a CT.gov-style eligibility text, one per item."""
+    inclusion, exclusion = split_eligibility(text)
+    return tuple(
+        CriterionRecord(kind=CriterionKind.INCLUSION, text=item) for item in split_criteria(inclusion)
+    ) + tuple(CriterionRecord(kind=CriterionKind.EXCLUSION, text=item) for item in split_criteria(exclusion))
 
 
 def split_eligibility(text: str | None) -> tuple[str, str]:

@@ -6,14 +6,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from trials.choices import CriterionKind, OutcomeKind, Registry, SponsorRole
+from trials.choices import OutcomeKind, Registry, SponsorRole
 
 from .. import normalize as n
 from ..records import (
     ArmRecord,
     ConditionRecord,
     ContactRecord,
-    CriterionRecord,
     IdentifierRecord,
     InterventionRecord,
     KeywordRecord,
@@ -91,7 +90,6 @@ def study_record(
     ipd = _get(protocol, "ipdSharingStatementModule", default={})
     sponsors = _get(protocol, "sponsorCollaboratorsModule", default={})
     criteria_text = n.unescape_markdown(_get(eligibility, "eligibilityCriteria", default=""))
-    inclusion, exclusion = n.split_eligibility(criteria_text)
     enrollment_count = n.parse_int(_get(enrollment, "count"))
     actual = str(_get(enrollment, "type", default="")).upper() == "ACTUAL"
     registered = n.parse_date(_get(status, "studyFirstSubmitDate"))
@@ -156,8 +154,7 @@ def study_record(
         arms=_arms(protocol),
         interventions=_interventions(protocol),
         outcomes=_outcomes(protocol),
-        criteria=tuple(CriterionRecord(kind=CriterionKind.INCLUSION, text=text) for text in n.split_criteria(inclusion))
-        + tuple(CriterionRecord(kind=CriterionKind.EXCLUSION, text=text) for text in n.split_criteria(exclusion)),
+        criteria=n.eligibility_criteria(criteria_text),
         sites=_sites(protocol),
         sponsors=_sponsors(sponsors),
         contacts=_contacts(protocol),
