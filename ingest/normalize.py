@@ -380,27 +380,32 @@ def split_criteria(text: str | None) -> list[str]:
     text = clean_block(text)
     if not text:
         return []
-    lines = [line for line in text.split("\n") if line.strip()]
-    if any(_DASH.match(line) for line in lines):
+    if any(_DASH.match(line) for line in text.split("\n")):
         # Dashed lists (CT.gov) nest numbered sub-items, or run them inline in one dashed item: lines part the
         # items, and numbers part only the item they run in.
-        items = [part for item in _line_items(lines) for part in _inline_items(item)]
+        items = [part for item in _line_items(text) for part in _inline_items(item)]
     else:
         chain = _numbered_chain(text)
-        items = [text[start:end] for start, end in chain] if chain else _line_items(lines)
+        items = [text[start:end] for start, end in chain] if chain else _line_items(text)
     return [item for item in (_strip_item(item) for item in items) if item]
 
 
-def _line_items(lines: list[str]) -> list[str]:
-    """Items written one per line; where lines carry bullets, a line without one continues the item above."""
-    if len(lines) < 2 or not any(_BULLET.match(line) for line in lines):
-        return lines
+def _line_items(text: str) -> list[str]:
+    """Items written one per line; where lines carry bullets, a line without one continues the item above it
+    (a blank line between them ends the item: the line is a paragraph of its own)."""
+    lines = text.split("\n")
+    if not any(_BULLET.match(line) for line in lines):
+        return [line for line in lines if line.strip()]
     items: list[str] = []
+    follows_item = False
     for line in lines:
-        if items and not _BULLET.match(line):
+        if not line.strip():
+            follows_item = False
+        elif follows_item and not _BULLET.match(line):
             items[-1] = f"{items[-1]} {line}"
         else:
             items.append(line)
+            follows_item = True
     return items
 
 

@@ -149,3 +149,12 @@ def test_eligibility_criteria_are_inclusion_then_exclusion():
         ("inclusion", "Consent"),
         ("exclusion", "Pregnancy"),
     ]
+
+
+def test_a_paragraph_after_a_bulleted_item_is_an_item_of_its_own():
+    text = "- Healthy subjects.\n\nVaccine group subjects must also satisfy:\n\n• Took part in study 108890"
+    assert n.split_criteria(text) == [
+        "Healthy subjects.",
+        "Vaccine group subjects must also satisfy:",
+        "Took part in study 108890",
+    ]
