@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from types import ModuleType
 
 from . import normalize as n
-from .parsers import chictr_page, ctgov_json, ctgov_page, raw_json_page
+from .parsers import chictr_page, ctgov_json, ctgov_page, ctgov_xml, raw_json_page
 from .records import ParseError, TrialRecord
 
 # Most specific first: a raw-JSON page also names an NCT ID, a JSON study mentions many labels.
-PARSERS: tuple[ModuleType, ...] = (ctgov_json, raw_json_page, chictr_page, ctgov_page)
+PARSERS: tuple[ModuleType, ...] = (ctgov_json, ctgov_xml, raw_json_page, chictr_page, ctgov_page)
 
 
 def detect(payload: bytes) -> ModuleType:

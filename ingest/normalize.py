@@ -82,6 +82,20 @@ def clean_block(value: str | None) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+def clean_wrapped(value: str | None) -> str:
+    """Text hard-wrapped at a fixed width (CT.gov XML textblocks): lines joined, paragraphs and list items kept."""
+    paragraphs = []
+    for paragraph in clean_block(value).split("\n\n"):
+        lines: list[str] = []
+        for line in paragraph.split("\n"):
+            if lines and not _BULLET.match(line):
+                lines[-1] = f"{lines[-1]} {line}"
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
 
 
