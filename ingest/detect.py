@@ -8,11 +8,11 @@ from types import ModuleType
 from typing import BinaryIO
 
 from . import normalize as n
-from .parsers import chictr_page, ctgov_json, ctgov_page, raw_json_page
+from .parsers import chictr_page, ctgov_json, ctgov_page, ctgov_xml, raw_json_page
 from .records import ParseError, RecordFailure, TrialRecord
 
 # Most specific first: a raw-JSON page also names an NCT ID, a JSON study mentions many labels.
-PARSERS: tuple[ModuleType, ...] = (ctgov_json, raw_json_page, chictr_page, ctgov_page)
+PARSERS: tuple[ModuleType, ...] = (ctgov_json, ctgov_xml, raw_json_page, chictr_page, ctgov_page)
 HEAD_BYTES = 256 * 1024  # what detection looks at: the start of the file
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024  # a format read whole (one record per file) is never larger
 

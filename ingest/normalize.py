@@ -10,6 +10,7 @@ import unicodedata
 
 from trials.choices import (
     Allocation,
+    CriterionKind,
     InterventionModel,
     Masking,
     Phase,
@@ -18,7 +19,7 @@ from trials.choices import (
     StudyType,
 )
 
-from .records import ParseError, PartialDate
+from .records import CriterionRecord, ParseError, PartialDate
 
 # --- text ------------------------------------------------------------------------------------
 
@@ -93,6 +94,20 @@ def clean_block(value: str | None) -> str:
     text = html.unescape(value).replace("\r\n", "\n").replace("\r", "\n")
     lines = [" ".join(line.split()) for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def clean_wrapped(value: str | None) -> str:
+    """Text hard-wrapped at a fixed width (CT.gov XML textblocks): lines joined, paragraphs and list items kept."""
+    paragraphs = []
+    for paragraph in clean_block(value).split("\n\n"):
+        lines: list[str] = []
+        for line in paragraph.split("\n"):
+            if lines and not _BULLET.match(line):
+                lines[-1] = f"{lines[-1]} {line}"
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
 
 
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
@@ -171,11 +186,20 @@ def parse_date(text: str | None) -> PartialDate | None:
     return None
 
 
+def registration_timing(registered: PartialDate | None, started: PartialDate | None) -> str:
+    """Prospective when the trial was registered before it started (for a start known to the month: in that month)."""
+    if not registered or not started:
+        return ""
+    if started.precision == "month":
+        return "prospective" if registered.value.replace(day=1) <= started.value else "retrospective"
+    return "prospective" if registered.value <= started.value else "retrospective"
+
+
 _AGE = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(years?|yrs?|y|months?|mos?|m|weeks?|wks?|w|days?|d|hours?|h|岁|月|周|天)?\b",
+    r"(\d+(?:\.\d+)?)\s*(years?|yrs?|y|minutes?|mins?|months?|mos?|m|weeks?|wks?|w|days?|d|hours?|h|岁|月|周|天)?\b",
     re.IGNORECASE,
 )
-_UNIT_YEARS = {"y": 1, "m": 1 / 12, "w": 7 / 365.25, "d": 1 / 365.25, "h": 1 / 8766, "岁": 1}
+_UNIT_YEARS = {"y": 1, "m": 1 / 12, "w": 7 / 365.25, "d": 1 / 365.25, "h": 1 / 8766, "min": 1 / 525960, "岁": 1}
 _UNIT_YEARS |= {"月": 1 / 12, "周": 7 / 365.25, "天": 1 / 365.25}
 
 
@@ -185,7 +209,9 @@ def parse_age(text: str | None) -> float | None:
     if not match:
         return None
     number, unit = float(match.group(1)), (match.group(2) or "y").lower()
-    years = number * _UNIT_YEARS.get(unit[0] if unit.isascii() else unit, 1)
+    # A lone "m" is months; minutes (newborn trials: "1 Minute") are spelt out.
+    key = "min" if unit.startswith("min") else unit[0] if unit.isascii() else unit
+    years = number * _UNIT_YEARS.get(key, 1)
     return round(years, 4 if years < 1 else 2)
 
 
@@ -371,6 +397,7 @@ def phases_from(text: str | None) -> tuple[str, ...]:
 # --- eligibility criteria --------------------------------------------------------------------
 
 _BULLET = re.compile(r"^\s*(?:[*•·\-–]|\d{1,2}\s*[.)、．）])\s+|^\s*[*•·]\s*")
+_DASH = re.compile(r"^\s*[*•·\-–]\s+(?![(（]?\d{1,2}\s*[.)）])")  # not "* 1. ...", a numbered list in a bullet
 _MARKER = re.compile(
     r"(?:^|(?<=[\s;；。.:：,，]))[(（]?(\d{1,2})\s*([.)）、．])(?!\d)",
 )
@@ -381,24 +408,43 @@ def split_criteria(text: str | None) -> list[str]:
     text = clean_block(text)
     if not text:
         return []
-    chain = _numbered_chain(text)
-    if chain:
-        items = [text[start:end] for start, end in chain]
+    if any(_DASH.match(line) for line in text.split("\n")):
+        # Dashed lists (CT.gov) nest numbered sub-items, or run them inline in one dashed item: lines part the
+        # items, and numbers part only the item they run in.
+        items = [part for item in _line_items(text) for part in _inline_items(item)]
     else:
-        lines = [line for line in text.split("\n") if line.strip()]
-        bulleted = sum(1 for line in lines if _BULLET.match(line))
-        if bulleted >= 1 and len(lines) > 1:
-            items, current = [], ""
-            for line in lines:
-                if _BULLET.match(line) and current:
-                    items.append(current)
-                    current = line
-                else:
-                    current = f"{current} {line}" if current else line
-            items.append(current)
-        else:
-            items = lines
+        chain = _numbered_chain(text)
+        items = [text[start:end] for start, end in chain] if chain else _line_items(text)
     return [item for item in (_strip_item(item) for item in items) if item]
+
+
+def _line_items(text: str) -> list[str]:
+    """Items written one per line; where lines carry bullets, a line without one continues the item above it
+    (a blank line between them ends the item: the line is a paragraph of its own)."""
+    lines = text.split("\n")
+    if not any(_BULLET.match(line) for line in lines):
+        return [line for line in lines if line.strip()]
+    items: list[str] = []
+    follows_item = False
+    for line in lines:
+        if not line.strip():
+            follows_item = False
+        elif follows_item and not _BULLET.match(line):
+            items[-1] = f"{items[-1]} {line}"
+        else:
+            items.append(line)
+            follows_item = True
+    return items
+
+
+def _inline_items(item: str) -> list[str]:
+    """An item running numbered criteria inline, split at the numbers; the words before them stay an item
+    unless they only announce the list ("... as follows:")."""
+    chain = _numbered_chain(item)
+    if not chain:
+        return [item]
+    lead = item[: chain[0][0]].strip()
+    return ([lead] if lead and not lead.endswith((":", "：")) else []) + [item[start:end] for start, end in chain]
 
 
 def _strip_item(item: str) -> str:
@@ -429,6 +475,14 @@ def _numbered_chain(text: str) -> list[tuple[int, int]]:
 
 def _style(punctuation: str) -> str:
     return {"）": ")", "．": "."}.get(punctuation, punctuation)
+
+
+def eligibility_criteria(text: str | None) -> tuple[CriterionRecord, ...]:
+    """The inclusion, then the exclusion criteria of a CT.gov-style eligibility text, one per item."""
+    inclusion, exclusion = split_eligibility(text)
+    return tuple(
+        CriterionRecord(kind=CriterionKind.INCLUSION, text=item) for item in split_criteria(inclusion)
+    ) + tuple(CriterionRecord(kind=CriterionKind.EXCLUSION, text=item) for item in split_criteria(exclusion))
 
 
 def split_eligibility(text: str | None) -> tuple[str, str]:

@@ -13,7 +13,8 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     (Registry.CHICTR, r"ChiCTR(?:-[A-Z]{2,4}-\d{8}|\d{10})"),
     (Registry.ITMCTR, r"ITMCTR\d{10,}"),
     (Registry.ISRCTN, r"ISRCTN\d{8}"),
-    (Registry.EUCTR, r"EUCTR\d{4}-\d{6}-\d{2}(?:-[A-Z]{2,3})?"),
+    # EudraCT numbers are mostly written bare ("2005-004244-31", CT.gov secondary ids); EUCTR adds a country.
+    (Registry.EUCTR, r"(?:EUCTR)?\d{4}-\d{6}-\d{2}(?:-[A-Z]{2,3})?"),
     (Registry.CTIS, r"\d{4}-5\d{5}-\d{2}-\d{2}"),
     (Registry.CTRI, r"CTRI/\d{4}/\d{2,3}/\d{6}"),
     (Registry.JPRN, r"JPRN-(?:UMIN|JapicCTI-|JMA-IIA|jRCT|C)[0-9A-Za-z]+"),
@@ -33,12 +34,18 @@ _ANY = re.compile(
     "|".join(f"(?P<{registry}>{pattern})" for registry, pattern in _PATTERNS),
     re.IGNORECASE,
 )
-_BOUNDED = re.compile(rf"(?<![\w/-])(?:{_ANY.pattern})(?![\w/])", re.IGNORECASE)
+# An id is never the start of a longer number: "NL43264.018.13" (a Dutch ethics number) holds no NTR id, and
+# "2023-500123-45-00" is one CTIS id, not an EudraCT number with a tail.
+_BOUNDED = re.compile(rf"(?<![\w/-])(?:{_ANY.pattern})(?![\w/]|[.-]\d)", re.IGNORECASE)
+_BARE_EUDRACT = re.compile(r"\d{4}-\d{6}-\d{2}(?:-[A-Z]{2,3})?")
 _PREFIX_CASE = {"nct": "NCT", "chictr": "ChiCTR", "itmctr": "ITMCTR", "isrctn": "ISRCTN", "euctr": "EUCTR"}
 
 
 def canonical(trial_id: str) -> str:
-    """A trial id in its registry's own spelling: ``nct01234567`` becomes ``NCT01234567``."""
+    """A trial id in its registry's own spelling: ``nct01234567`` becomes ``NCT01234567``, an EudraCT number
+    ``2005-004244-31`` becomes ``EUCTR2005-004244-31``."""
+    if _BARE_EUDRACT.fullmatch(trial_id):
+        return f"EUCTR{trial_id}"
     match = re.match(r"[A-Za-z]+", trial_id)
     if not match:
         return trial_id

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 
 import ijson
 
-from trials.choices import CriterionKind, OutcomeKind, Registry, SponsorRole
+from trials.choices import OutcomeKind, Registry, SponsorRole
 
 from .. import normalize as n
 from ..inputs import head_of
@@ -19,7 +19,6 @@ from ..records import (
     ArmRecord,
     ConditionRecord,
     ContactRecord,
-    CriterionRecord,
     IdentifierRecord,
     InterventionRecord,
     KeywordRecord,
@@ -156,9 +155,10 @@ def study_record(
     ipd = _get(protocol, "ipdSharingStatementModule", default={})
     sponsors = _get(protocol, "sponsorCollaboratorsModule", default={})
     criteria_text = n.unescape_markdown(_get(eligibility, "eligibilityCriteria", default=""))
-    inclusion, exclusion = n.split_eligibility(criteria_text)
     enrollment_count = n.parse_int(_get(enrollment, "count"))
     actual = str(_get(enrollment, "type", default="")).upper() == "ACTUAL"
+    registered = n.parse_date(_get(status, "studyFirstSubmitDate"))
+    started = n.parse_date(_get(status, "startDateStruct", "date"))
 
     return TrialRecord(
         registry=Registry.CTGOV,
@@ -187,13 +187,13 @@ def study_record(
         blinding_text=n.clean_block(_get(masking, "maskingDescription")),
         enrollment_target=None if actual else enrollment_count,
         enrollment_actual=enrollment_count if actual else None,
-        registration_date=n.parse_date(_get(status, "studyFirstSubmitDate")),
+        registration_date=registered,
         first_posted_date=n.parse_date(_get(status, "studyFirstPostDateStruct", "date")),
         last_update_date=n.parse_date(_get(status, "lastUpdatePostDateStruct", "date")),
-        start_date=n.parse_date(_get(status, "startDateStruct", "date")),
+        start_date=started,
         primary_completion_date=n.parse_date(_get(status, "primaryCompletionDateStruct", "date")),
         completion_date=n.parse_date(_get(status, "completionDateStruct", "date")),
-        registration_timing=_timing(status),
+        registration_timing=n.registration_timing(registered, started),
         brief_summary=_markdown(_get(description, "briefSummary")),
         description=_markdown(_get(description, "detailedDescription")),
         has_dmc=_get(oversight, "oversightHasDmc"),
@@ -219,8 +219,7 @@ def study_record(
         arms=_arms(protocol),
         interventions=_interventions(protocol),
         outcomes=_outcomes(protocol),
-        criteria=tuple(CriterionRecord(kind=CriterionKind.INCLUSION, text=text) for text in n.split_criteria(inclusion))
-        + tuple(CriterionRecord(kind=CriterionKind.EXCLUSION, text=text) for text in n.split_criteria(exclusion)),
+        criteria=n.eligibility_criteria(criteria_text),
         sites=_sites(protocol),
         sponsors=_sponsors(sponsors),
         contacts=_contacts(protocol),
@@ -230,17 +229,6 @@ def study_record(
 
 def _markdown(text: str | None) -> str:
     return n.clean_block(n.unescape_markdown(text or ""))
-
-
-def _timing(status: dict) -> str:
-    """Prospective when the study was submitted before it started (both known to the day or month)."""
-    submitted = n.parse_date(_get(status, "studyFirstSubmitDate"))
-    started = n.parse_date(_get(status, "startDateStruct", "date"))
-    if not submitted or not started:
-        return ""
-    if started.precision == "month":
-        return "prospective" if submitted.value.replace(day=1) <= started.value else "retrospective"
-    return "prospective" if submitted.value <= started.value else "retrospective"
 
 
 def _responsible_party(party: dict) -> str:

@@ -14,6 +14,8 @@ from ingest import normalize as n
         ("", None),
         ("最小 Min age 18 years", 18),
         ("2 Weeks", 0.0383),
+        ("3 Minutes", 0.0),
+        ("12 Hours", 0.0014),
     ],
 )
 def test_ages_are_years(text, years):
@@ -105,3 +107,54 @@ def test_decoding_gb18030():
 
 def test_date_value():
     assert n.parse_date("2026-05-21").value == datetime.date(2026, 5, 21)
+
+
+def test_numbers_nested_under_dashes_number_sub_items():
+    text = (
+        "- Antibody present, as defined by one of:\n1. Anticardiolipin antibody twice\n2. Lupus anticoagulant twice\n"
+        "- Clinical symptoms, any of:\n1. Thrombosis\n2. Pregnancy morbidity\n- Affected family members"
+    )
+    assert n.split_criteria(text) == [
+        "Antibody present, as defined by one of:",
+        "Anticardiolipin antibody twice",
+        "Lupus anticoagulant twice",
+        "Clinical symptoms, any of:",
+        "Thrombosis",
+        "Pregnancy morbidity",
+        "Affected family members",
+    ]
+
+
+def test_numbers_run_inline_in_a_dashed_item_split_that_item():
+    text = (
+        "* Safety concerns:\n* Lack of suitability 14. Poor metabolizer 15. Drug dependence\n"
+        "* Recruited as follows: 1. Age 21-65; 2. IIEF-5 ≤ 21"
+    )
+    assert n.split_criteria(text) == [
+        "Safety concerns:",
+        "Lack of suitability",
+        "Poor metabolizer",
+        "Drug dependence",
+        "Age 21-65",
+        "IIEF-5 ≤ 21",
+    ]
+
+
+def test_eligibility_criteria_are_inclusion_then_exclusion():
+    criteria = n.eligibility_criteria(
+        "Inclusion Criteria:\n\n* Adults\n* Consent\n\nExclusion Criteria:\n\n* Pregnancy"
+    )
+    assert [(criterion.kind, criterion.text) for criterion in criteria] == [
+        ("inclusion", "Adults"),
+        ("inclusion", "Consent"),
+        ("exclusion", "Pregnancy"),
+    ]
+
+
+def test_a_paragraph_after_a_bulleted_item_is_an_item_of_its_own():
+    text = "- Healthy subjects.\n\nVaccine group subjects must also satisfy:\n\n• Took part in study 108890"
+    assert n.split_criteria(text) == [
+        "Healthy subjects.",
+        "Vaccine group subjects must also satisfy:",
+        "Took part in study 108890",
+    ]
