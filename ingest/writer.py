@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import zlib
 from collections.abc import Sequence
 from enum import StrEnum
@@ -30,6 +29,7 @@ from trials.search.indexing import index_trials, sample_of
 
 from .models import IngestFailure, IngestRun
 from .records import PartialDate, TrialRecord
+from .snapshot import canonical_json, content_checksum, snapshot_of
 
 
 class WriteResult(StrEnum):
@@ -98,11 +98,12 @@ def write_trial(record: TrialRecord, *, origin: str = "") -> WriteResult:
 
 
 def _write(record: TrialRecord, origin: str) -> WriteResult:
-    checksum = hashlib.sha256(record.source).hexdigest()
+    snapshot = snapshot_of(record)
     trial = Trial.objects.select_for_update().filter(registry=record.registry, registry_id=record.registry_id).first()
     if trial is not None:
-        latest = trial.sources.order_by("-ingested_at", "-id").only("checksum", "parser_version").first()
-        if latest and latest.checksum == checksum and latest.parser_version == record.parser_version:
+        # Unchanged is the same normalised content, whatever the raw bytes' layout or the parser's version.
+        latest = trial.sources.order_by("-ingested_at", "-id").only("checksum").first()
+        if latest and latest.checksum == content_checksum(snapshot):
             return WriteResult.UNCHANGED
         for name, value in _fit(Trial, trial_fields(record)).items():
             setattr(trial, name, value)
@@ -115,7 +116,7 @@ def _write(record: TrialRecord, origin: str) -> WriteResult:
         outcome = WriteResult.CREATED
     _write_children([(trial, record)])
     index_trials([(trial, record)])
-    _keep_source(trial, record, checksum, origin)
+    _keep_source(trial, record, snapshot, origin)
     return outcome
 
 
@@ -190,23 +191,22 @@ def _write_batch(records: Sequence[TrialRecord], origin: str) -> list[WriteResul
     return [WriteResult.CREATED if id(record) in written else _write(record, origin) for record in records]
 
 
-def _keep_source(trial: Trial, record: TrialRecord, checksum: str, origin: str) -> None:
-    known = trial.sources.filter(checksum=checksum)
-    if known.exists():
-        # The registry went back to an earlier version (or the parser changed): that version is current again.
-        known.update(ingested_at=timezone.now(), parser_version=record.parser_version, origin=origin[:500])
-        return
-    _source(trial, record, origin, checksum).save()
+def _keep_source(trial: Trial, record: TrialRecord, snapshot: dict, origin: str) -> None:
+    """A new version; one whose content equals an earlier, not the newest, version (a registry going back) too."""
+    _source(trial, record, origin, snapshot).save()
 
 
-def _source(trial: Trial, record: TrialRecord, origin: str, checksum: str = "") -> SourceRecord:
+def _source(trial: Trial, record: TrialRecord, origin: str, snapshot: dict | None = None) -> SourceRecord:
+    """The version of a trial this record is: raw source, normalised snapshot and its content checksum."""
+    snapshot = snapshot_of(record) if snapshot is None else snapshot
     return SourceRecord(
         trial=trial,
         format=record.source_format,
-        checksum=checksum or hashlib.sha256(record.source).hexdigest(),
+        checksum=content_checksum(snapshot),
         parser_version=record.parser_version,
         content=zlib.compress(record.source, 6),
         size=len(record.source),
+        snapshot=zlib.compress(canonical_json(snapshot), 6),
         origin=origin[:500],
     )
 
