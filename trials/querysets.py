@@ -20,7 +20,7 @@ class TrialQuerySet(models.QuerySet):
 
     def with_full_record(self) -> TrialQuerySet:
         """Every child of a trial, in registry order, in a fixed number of queries."""
-        from .models import Intervention, SourceRecord
+        from .models import Intervention
 
         return self.prefetch_related(
             "conditions",
@@ -34,8 +34,13 @@ class TrialQuerySet(models.QuerySet):
             "contacts",
             "identifiers",
             "biospecimens",
-            Prefetch("sources", queryset=SourceRecord.objects.defer("content")),
         )
+
+    def with_history(self) -> TrialQuerySet:
+        """A trial's versions, newest first, with their snapshots (not their raw records), in one query."""
+        from .models import SourceRecord
+
+        return self.prefetch_related(Prefetch("sources", queryset=SourceRecord.objects.defer("content")))
 
     def by_registry_id(self, registry_id: str) -> TrialQuerySet:
         return self.filter(registry_id=registry_id)
