@@ -63,6 +63,7 @@ def trial_detail(request: HttpRequest, registry_id: str) -> HttpResponse:
     context = {
         "trial": trial,
         "versions": history.versions(trial.sources.all()),
+        "registrations": Trial.objects.registered_elsewhere([trial])[trial.pk],
         "lang": chosen(request.GET.get("lang")),
         "languages": LANGUAGES.items(),
     }

@@ -168,9 +168,9 @@ def test_the_trial_page_runs_the_same_queries_with_one_version_or_several(
     old = record(seed_bytes, "NCT06731192")
     write_trial(old)
     url = reverse("trials:detail", args=["NCT06731192"])
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         client.get(url)
     for enrolment in (10, 20, 30):
         write_trial(dataclasses.replace(old, enrollment_target=enrolment))
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         assert "4 versions, newest first" in client.get(url).content.decode()
