@@ -1,4 +1,5 @@
 import dataclasses
+import gzip
 import io
 import json
 from pathlib import Path
@@ -89,6 +90,18 @@ def test_the_same_study_with_other_json_layout_is_unchanged(tmp_path):
     out, _ = ingest(tmp_path / "compact.json")
     assert "0 updated, 1 unchanged" in out
     assert SourceRecord.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_file_of_many_studies_loaded_again_in_another_layout_is_all_unchanged(tmp_path):
+    lines = gzip.decompress((SEEDS.parents[1] / "bench" / "data" / "ctgov-studies.jsonl.gz").read_bytes()).splitlines()
+    (tmp_path / "studies.jsonl").write_bytes(b"\n".join(lines[:40]))
+    page = {"studies": [json.loads(line) for line in lines[:40]], "nextPageToken": "x"}
+    (tmp_path / "page.json").write_text(json.dumps(page, indent=1, sort_keys=True))
+    assert "40 created" in ingest(tmp_path / "studies.jsonl")[0]
+    out, _ = ingest(tmp_path / "studies.jsonl", tmp_path / "page.json")
+    assert "0 created, 0 updated, 80 unchanged" in out
+    assert SourceRecord.objects.count() == 40
 
 
 @pytest.mark.django_db
