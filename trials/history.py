@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist
-from django.utils.text import Truncator, capfirst
+from django.utils.text import capfirst
 
 from .choices import CriterionKind, OutcomeKind, Phase
 from .comparison import years
@@ -31,6 +31,7 @@ COMPANION_OF = {
     "min_age_text": "min_age_years",
     "max_age_text": "max_age_years",
 }
+COMPANIONS = {main: [name for name, of in COMPANION_OF.items() if of == main] for main in set(COMPANION_OF.values())}
 LABELS = {
     "registry_id": "Registry id",
     "source_url": "Registry page",
@@ -75,6 +76,7 @@ CHILD_LISTS = (
     ChildList("biospecimens", "Samples", ("sample", "samples"), ("name", "name_original", "tissue")),
 )
 CHILD_KEYS = {child.key for child in CHILD_LISTS}
+MODEL_ORDER = [field.name for field in Trial._meta.concrete_fields]
 
 
 @dataclass(frozen=True)
@@ -129,15 +131,16 @@ def changes(old: dict, new: dict) -> list[FieldChange]:
     """The fields that differ between two snapshots, in the trial page's order, each once."""
     found = []
     for name in _scalar_order(old, new):
-        members = [name, *(c for c, main in COMPANION_OF.items() if main == name), f"{name}_original"]
+        members = [name, *COMPANIONS.get(name, ()), f"{name}_original"]
         differing = [member for member in members if old.get(member) != new.get(member)]
         if differing:
             shown = differing[0]
             found.append(_scalar_change(name, shown, old.get(shown), new.get(shown)))
     for child in CHILD_LISTS:
-        change = _list_change(child, _items(old, child), _items(new, child))
-        if change:
-            found.append(change)
+        if old.get(child.key) != new.get(child.key):
+            change = _list_change(child, _items(old, child), _items(new, child))
+            if change:
+                found.append(change)
     return found
 
 
@@ -145,8 +148,7 @@ def _scalar_order(old: dict, new: dict) -> list[str]:
     """Main fields in the model's order, then names the model does not know (a record field added later)."""
     present = {name for name in (*old, *new) if name not in CHILD_KEYS}
     mains = {COMPANION_OF.get(name, name.removesuffix("_original")) for name in present}
-    model_order = [field.name for field in Trial._meta.concrete_fields]
-    return [name for name in model_order if name in mains] + sorted(mains - set(model_order))
+    return [name for name in MODEL_ORDER if name in mains] + sorted(mains - set(MODEL_ORDER))
 
 
 def _label(name: str) -> str:
@@ -192,7 +194,8 @@ def _text(value) -> str:
 
 
 def _short(text: str) -> str:
-    return Truncator(" ".join(text.split())).chars(SHORT)
+    text = " ".join(text.split())
+    return text if len(text) <= SHORT else text[: SHORT - 1].rstrip() + "…"
 
 
 def _mapping_change(label: str, old: dict, new: dict) -> FieldChange:

@@ -6,7 +6,6 @@ import re
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils.text import Truncator
 
 from conftest import SEEDS
 from ingest.detect import parse
@@ -64,7 +63,7 @@ def test_lists_name_the_items_added_removed_and_changed(seed_bytes):
             "Exclusion criteria",
             "7 exclusion criteria",
             "6 exclusion criteria",
-            removed=(Truncator(exclusions[0].text).chars(SHORT),),
+            removed=(exclusions[0].text[: SHORT - 1].rstrip() + "…",),
         ),
     ]
 
