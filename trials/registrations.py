@@ -22,6 +22,11 @@ REGISTRY_PAGES = {
 ICTRP_PAGE = "https://trialsearch.who.int/Trial2.aspx?TrialID={id}"
 
 
+def registry_name(code: str) -> str:
+    """A registry's name from its code (as identifiers name their issuer): ctgov is ClinicalTrials.gov."""
+    return Registry(code).label if code in Registry.values else code
+
+
 @dataclass(frozen=True)
 class OtherRegistration:
     """The same trial registered elsewhere: its registry and id, and the trial stored here under that id."""
@@ -32,7 +37,7 @@ class OtherRegistration:
 
     @property
     def registry_label(self) -> str:
-        return Registry(self.registry).label if self.registry in Registry.values else self.registry
+        return registry_name(self.registry)
 
     @property
     def registry_url(self) -> str:

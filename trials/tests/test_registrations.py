@@ -154,3 +154,9 @@ def test_other_registrations_of_a_page_of_trials_take_one_query(tmp_path, django
     }
     with django_assert_num_queries(0):
         assert Trial.objects.registered_elsewhere([]) == {}
+
+
+def test_the_identifiers_section_names_the_other_registry(client, tmp_path):
+    ingest(chictr_with_partner(tmp_path, "NCT07101562"))
+    html = client.get(reverse("trials:detail", args=["ChiCTR2600126638"])).content.decode()
+    assert '<li>NCT07101562 <span class="muted">· ClinicalTrials.gov registration</span></li>' in html
