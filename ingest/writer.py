@@ -46,6 +46,7 @@ from .records import (
     SponsorRecord,
     TrialRecord,
 )
+from .snapshot import canonical_json, snapshot_of
 
 
 class WriteResult(StrEnum):
@@ -69,7 +70,17 @@ CHILDREN: dict[str, tuple[type, type]] = {
 NOT_TRIAL_FIELDS = {*CHILDREN, "arms", "interventions", "source", "source_format", "parser_version"}
 ARM_COLUMNS = [field.name for field in dataclasses.fields(ArmRecord)]
 INTERVENTION_COLUMNS = [field.name for field in dataclasses.fields(InterventionRecord) if field.name != "arm_labels"]
-SOURCE_COLUMNS = ["trial", "format", "checksum", "parser_version", "content", "size", "origin", "ingested_at"]
+SOURCE_COLUMNS = [
+    "trial",
+    "format",
+    "checksum",
+    "parser_version",
+    "content",
+    "size",
+    "snapshot",
+    "origin",
+    "ingested_at",
+]
 
 
 def trial_fields(record: TrialRecord) -> dict:
@@ -119,13 +130,15 @@ def write_trial(record: TrialRecord, *, origin: str = "") -> WriteResult:
 
 
 def _write(record: TrialRecord, origin: str) -> WriteResult:
-    checksum = hashlib.sha256(record.source).hexdigest()
+    snapshot = snapshot_of(record)
     trial = Trial.objects.select_for_update().filter(registry=record.registry, registry_id=record.registry_id).first()
     if trial is None:
         _insert_new([(record, origin)])
         return WriteResult.CREATED
-    latest = trial.sources.order_by("-ingested_at", "-id").only("checksum", "parser_version").first()
-    if latest and latest.checksum == checksum and latest.parser_version == record.parser_version:
+    # Unchanged is the same normalised content, whatever the raw bytes' layout or the parser's version.
+    latest = trial.sources.order_by("-ingested_at", "-id").only("checksum").first()
+    spelled = canonical_json(snapshot)
+    if latest and latest.checksum == hashlib.sha256(spelled).hexdigest():
         return WriteResult.UNCHANGED
     for name, value in _fit(Trial, trial_fields(record)).items():
         setattr(trial, name, value)
@@ -134,7 +147,9 @@ def _write(record: TrialRecord, origin: str) -> WriteResult:
         getattr(trial, related).all().delete()
     _insert_children([(trial.pk, record)])
     index_trials([(trial.pk, trial.sample, record)])
-    _keep_source(trial, record, checksum, origin)
+    # A new version; one whose content equals an earlier, not the newest, version (a registry going back) too.
+    values = _source_row(trial, record, origin, timezone.now(), snapshot)
+    SourceRecord(**dict(zip(SOURCE_COLUMNS, values, strict=True))).save()
     return WriteResult.UPDATED
 
 
@@ -245,28 +260,17 @@ def astuple(record: object, columns: list[str]) -> list:
     return [getattr(record, column) for column in columns]
 
 
-def _keep_source(trial: Trial, record: TrialRecord, checksum: str, origin: str) -> None:
-    known = trial.sources.filter(checksum=checksum)
-    if known.exists():
-        # The registry went back to an earlier version (or the parser changed): that version is current again.
-        known.update(ingested_at=timezone.now(), parser_version=record.parser_version, origin=origin[:500])
-        return
-    _source(trial, record, origin, checksum).save()
-
-
-def _source(trial: Trial, record: TrialRecord, origin: str, checksum: str = "") -> SourceRecord:
-    values = _source_row(trial, record, origin, timezone.now(), checksum)
-    return SourceRecord(**dict(zip(SOURCE_COLUMNS, values, strict=True)))
-
-
-def _source_row(trial: int | Trial, record: TrialRecord, origin: str, now, checksum: str = "") -> list:
+def _source_row(trial: int | Trial, record: TrialRecord, origin: str, now, snapshot: dict | None = None) -> list:
+    """The version of a trial this record is: raw source, normalised snapshot and its content checksum."""
+    spelled = canonical_json(snapshot_of(record) if snapshot is None else snapshot)
     return [
         trial,
         record.source_format,
-        checksum or hashlib.sha256(record.source).hexdigest(),
+        hashlib.sha256(spelled).hexdigest(),
         record.parser_version,
         zlib.compress(record.source, 1),
         len(record.source),
+        zlib.compress(spelled, 1),
         origin[:500],
         now,
     ]

@@ -1,3 +1,5 @@
+import json
+
 from django.contrib import admin
 from django.db import models
 
@@ -295,12 +297,29 @@ class BiospecimenAdmin(TrialChildAdmin):
 class SourceRecordAdmin(TrialChildAdmin):
     list_display = ["trial", "format", "parser_version", "size", "ingested_at"]
     list_filter = ["format", "parser_version"]
-    readonly_fields = ["trial", "format", "checksum", "parser_version", "size", "origin", "ingested_at", "raw_text"]
+    readonly_fields = [
+        "trial",
+        "format",
+        "checksum",
+        "parser_version",
+        "size",
+        "origin",
+        "ingested_at",
+        "raw_text",
+        "normalised",
+    ]
     exclude = ["content"]
 
     @admin.display(description="raw record")
     def raw_text(self, obj: SourceRecord) -> str:
         return obj.text
+
+    @admin.display(description="normalised record (snapshot)")
+    def normalised(self, obj: SourceRecord) -> str:
+        snapshot = obj.snapshot_data
+        if snapshot is None:
+            return "(none: stored before snapshots were kept)"
+        return json.dumps(snapshot, indent=2, ensure_ascii=False)
 
 
 @admin.register(SynonymGroup)

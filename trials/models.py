@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import zlib
 
 from django.db import models
@@ -392,22 +393,30 @@ class SynonymGroup(models.Model):
 
 
 class SourceRecord(models.Model):
-    """The raw registry record a trial was read from; earlier versions stay when it changes."""
+    """One version of a trial's record: the raw source, its normalised content, and when it came.
+
+    A record whose content differs from the newest version's is stored as a new version; the earlier ones stay,
+    so a trial has a history (a registry going back to earlier content is a version of its own too).
+    """
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="sources")
     format = models.CharField(max_length=40)
-    checksum = models.CharField(max_length=64, help_text="SHA-256 of the raw record")
+    checksum = models.CharField(
+        max_length=64, help_text="SHA-256 of the normalised content (the snapshot), not of the raw bytes"
+    )
     parser_version = models.CharField(max_length=40)
     content = models.BinaryField(help_text="zlib-compressed raw record")
     size = models.PositiveIntegerField(help_text="bytes before compression")
+    snapshot = models.BinaryField(
+        blank=True,
+        default=b"",
+        help_text="zlib-compressed canonical JSON of the normalised record; empty if stored before snapshots were kept",
+    )
     origin = models.CharField(max_length=500, blank=True, help_text="file the record came from")
     ingested_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["trial", "-ingested_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["trial", "checksum"], name="source_record_trial_checksum_unique"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.format} record of {self.trial_id} ({self.checksum[:12]})"
@@ -415,3 +424,10 @@ class SourceRecord(models.Model):
     @property
     def text(self) -> str:
         return zlib.decompress(bytes(self.content)).decode("utf-8", errors="replace")
+
+    @property
+    def snapshot_data(self) -> dict | None:
+        """The normalised record of this version as stored at ingest, or None for a version kept without one."""
+        if not self.snapshot:
+            return None
+        return json.loads(zlib.decompress(bytes(self.snapshot)))

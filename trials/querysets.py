@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+
+from .registrations import OtherRegistration
+
+LINKED = ("id", "registry", "registry_id", "public_title", "public_title_original")  # what a link shows
 
 
 class TrialQuerySet(models.QuerySet):
@@ -20,7 +24,7 @@ class TrialQuerySet(models.QuerySet):
 
     def with_full_record(self) -> TrialQuerySet:
         """Every child of a trial, in registry order, in a fixed number of queries."""
-        from .models import Intervention, SourceRecord
+        from .models import Intervention
 
         return self.prefetch_related(
             "conditions",
@@ -34,8 +38,13 @@ class TrialQuerySet(models.QuerySet):
             "contacts",
             "identifiers",
             "biospecimens",
-            Prefetch("sources", queryset=SourceRecord.objects.defer("content")),
         )
+
+    def with_history(self) -> TrialQuerySet:
+        """A trial's versions, newest first, with their snapshots (not their raw records), in one query."""
+        from .models import SourceRecord
+
+        return self.prefetch_related(Prefetch("sources", queryset=SourceRecord.objects.defer("content")))
 
     def by_registry_id(self, registry_id: str) -> TrialQuerySet:
         return self.filter(registry_id=registry_id)
@@ -55,3 +64,54 @@ class TrialQuerySet(models.QuerySet):
             return {}
         spelled = self.filter(matches).values_list("registry_id", flat=True)
         return {registry_id.casefold(): registry_id for registry_id in spelled}
+
+    def registered_elsewhere(self, trials: Iterable) -> dict[int, list[OtherRegistration]]:
+        """The other registrations of each trial (by pk), whichever of the linked records was loaded: the ids in
+        other registries that a trial names (identifiers of type "registry"), with the trials stored here under
+        them, and the trials stored here that name this trial's id.
+
+        One query for any number of trials, through the identifier value and trial id indexes. Parsers write
+        registry ids in their canonical spelling (ingest.registries.canonical), so they match exactly.
+        """
+        from .models import Identifier
+
+        trials = list(trials)
+        if not trials:
+            return {}
+        pks_by_id: dict[str, list[int]] = {}  # two registries may (rarely) use the same id
+        for trial in trials:
+            pks_by_id.setdefault(trial.registry_id.casefold(), []).append(trial.pk)
+        # The trial stored under the id an identifier names: one index lookup a column, for the few rows found.
+        stored = self.model.objects.filter(registry_id=OuterRef("value")).order_by()
+        stored_columns = {f"named_{f}": Subquery(stored.values(f)[:1]) for f in LINKED}
+        rows = (
+            Identifier.objects.filter(type="registry")
+            .filter(Q(trial__in=[trial.pk for trial in trials]) | Q(value__in=[trial.registry_id for trial in trials]))
+            .annotate(**stored_columns)
+            .order_by("trial_id", "position")
+            .values_list("trial_id", "value", "issuer", *stored_columns, *(f"trial__{f}" for f in LINKED[1:]))
+        )
+        own_id = {trial.pk: trial.registry_id.casefold() for trial in trials}
+        found: dict[int, dict[str, OtherRegistration]] = {trial.pk: {} for trial in trials}
+        for trial_id, value, issuer, *columns in rows:
+            named, owner = columns[: len(LINKED)], (trial_id, *columns[len(LINKED) :])
+            if trial_id in found and value.casefold() != own_id[trial_id]:  # this trial names the other
+                linked = self._linked(named) if named[0] is not None else None
+                registry = issuer or (linked.registry if linked else "")
+                self._add(found[trial_id], OtherRegistration(registry, value, linked))
+            for pk in pks_by_id.get(value.casefold(), []):  # another trial names this one
+                if pk != trial_id:
+                    linked = self._linked(owner)
+                    self._add(found[pk], OtherRegistration(linked.registry, linked.registry_id, linked))
+        return {pk: list(links.values()) for pk, links in found.items()}
+
+    def _linked(self, values: Sequence):
+        """A trial read for a link: the fields of LINKED loaded, any other read on access."""
+        return self.model.from_db(self.db, list(LINKED), list(values))
+
+    @staticmethod
+    def _add(links: dict[str, OtherRegistration], link: OtherRegistration) -> None:
+        """Each id once, stored trials preferred (both records may name each other)."""
+        key = link.registry_id.casefold()
+        if key not in links or (link.trial and not links[key].trial):
+            links[key] = link

@@ -4,13 +4,14 @@ import csv
 from dataclasses import dataclass, field
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import charts, comparison, exports, tray
+from . import charts, comparison, exports, history, tray
 from .documents import trial_document
 from .filters import TrialFilter
 from .languages import LANGUAGES, chosen
@@ -44,8 +45,8 @@ def export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     return response
 
 
-def _trial_or_redirect(registry_id: str, view_name: str) -> Trial | HttpResponse:
-    trial = Trial.objects.with_full_record().by_registry_id(registry_id).first()
+def _trial_or_redirect(registry_id: str, view_name: str, trials: QuerySet[Trial]) -> Trial | HttpResponse:
+    trial = trials.by_registry_id(registry_id).first()
     if trial is None:
         # Ids are typed in any case (nct06731192); send the reader to the registry's spelling.
         other = Trial.objects.filter(registry_id__iexact=registry_id).only("registry_id").first()
@@ -56,15 +57,21 @@ def _trial_or_redirect(registry_id: str, view_name: str) -> Trial | HttpResponse
 
 
 def trial_detail(request: HttpRequest, registry_id: str) -> HttpResponse:
-    trial = _trial_or_redirect(registry_id, "trials:detail")
+    trial = _trial_or_redirect(registry_id, "trials:detail", Trial.objects.with_full_record().with_history())
     if isinstance(trial, HttpResponse):
         return trial
-    context = {"trial": trial, "lang": chosen(request.GET.get("lang")), "languages": LANGUAGES.items()}
+    context = {
+        "trial": trial,
+        "versions": history.versions(trial.sources.all()),
+        "registrations": Trial.objects.registered_elsewhere([trial])[trial.pk],
+        "lang": chosen(request.GET.get("lang")),
+        "languages": LANGUAGES.items(),
+    }
     return render(request, "trials/detail.html", context)
 
 
 def trial_json(request: HttpRequest, registry_id: str) -> HttpResponse:
-    trial = _trial_or_redirect(registry_id, "trials:json")
+    trial = _trial_or_redirect(registry_id, "trials:json", Trial.objects.with_full_record())
     if isinstance(trial, HttpResponse):
         return trial
     return JsonResponse(trial_document(trial), json_dumps_params={"ensure_ascii": False, "indent": 2})

@@ -28,9 +28,10 @@ from ..records import (
     SponsorRecord,
     TrialRecord,
 )
+from ..registries import trial_ids_in
 
 FORMAT = "chictr-page"
-PARSER_VERSION = "chictr-page/1"
+PARSER_VERSION = "chictr-page/2"  # 2: partner registry ids as registry codes
 
 # (key, Chinese label, English label); a label ending in "…" matches by prefix.
 LABELS = [
@@ -608,25 +609,21 @@ def _contacts(single: Block) -> tuple[ContactRecord, ...]:
     return tuple(contacts)
 
 
-_OTHER_REGISTRY_ID = re.compile(
-    r"\b(NCT\d{8}|ISRCTN\d{8}|ChiCTR[-\w]*\d|ITMCTR\d+|ACTRN\d{14}|CTRI/\d{4}/\d+/\d+|"
-    r"DRKS\d{8}|IRCT\w+|JPRN-\w+|KCT\d{7}|TCTR\d+|EUCTR[\d-]+(?:-[A-Z]{2})?|\d{4}-\d{6}-\d{2})\b"
-)
-
-
 def _identifiers(single: Block, registry_id: str) -> tuple[IdentifierRecord, ...]:
     identifiers = []
     subject = _meaningful((single.get("study_subject_id") or Field()).any)
     if subject:
         identifiers.append(IdentifierRecord(value=subject, type="org_study_id"))
     partner = _meaningful((single.get("partner_id") or Field()).any)
-    if partner:
-        ids = [match.group(1) for match in _OTHER_REGISTRY_ID.finditer(partner)] or [partner]
-        identifiers += [
-            IdentifierRecord(value=value, type="registry" if _OTHER_REGISTRY_ID.fullmatch(value) else "secondary")
-            for value in ids
-            if value != registry_id
-        ]
+    named = trial_ids_in(partner)
+    # The partner registry's number (NCT..., ChiCTR2100050545 on an ITMCTR page): the link between the two.
+    identifiers += [
+        IdentifierRecord(value=trial_id, type="registry", issuer=registry)
+        for registry, trial_id in named
+        if trial_id != registry_id
+    ]
+    if partner and not named:
+        identifiers.append(IdentifierRecord(value=partner, type="secondary"))
     return tuple(identifiers)
 
 

@@ -29,9 +29,10 @@ from ..records import (
     SponsorRecord,
     TrialRecord,
 )
+from ..registries import canonical, registry_of
 
 FORMAT = "ctgov-json"
-PARSER_VERSION = "ctgov-json/1"
+PARSER_VERSION = "ctgov-json/2"  # 2: secondary ids naming a registered trial
 HEAD_BYTES = 64 * 1024
 MAX_STUDY_BYTES = 64 * 1024 * 1024
 
@@ -362,13 +363,16 @@ def _identifiers(ident: dict) -> tuple[IdentifierRecord, ...]:
     if org_id:
         issuer = n.clean(_get(ident, "organization", "fullName"))
         identifiers.append(IdentifierRecord(value=org_id, type="org_study_id", issuer=issuer))
-    identifiers += [
-        IdentifierRecord(
-            value=n.clean(_get(item, "id")),
-            type=n.clean(_get(item, "type")) or "secondary",
-            issuer=n.clean(_get(item, "domain")),
-        )
-        for item in _get(ident, "secondaryIdInfos", default=[])
-        if _get(item, "id")
-    ]
+    for item in _get(ident, "secondaryIdInfos", default=[]):
+        value = n.clean(_get(item, "id"))
+        registry = registry_of(value)
+        if registry and canonical(value) != _get(ident, "nctId"):
+            # The same trial in another registry (ChiCTR, ISRCTN, EudraCT...): the link between the two.
+            identifiers.append(IdentifierRecord(value=canonical(value), type="registry", issuer=registry))
+        elif value and not registry:
+            identifiers.append(
+                IdentifierRecord(
+                    value=value, type=n.clean(_get(item, "type")) or "secondary", issuer=n.clean(_get(item, "domain"))
+                )
+            )
     return tuple(identifiers)

@@ -11,7 +11,7 @@ from ..records import ParseError, TrialRecord
 from . import ctgov_json
 
 FORMAT = "raw-json-page"
-PARSER_VERSION = "raw-json-page/1"
+PARSER_VERSION = "raw-json-page/2"  # 2: secondary ids naming a registered trial (ctgov_json)
 MAX_LITERAL_CHARS = 5_000_000
 MAX_DEPTH = 40
 

@@ -1,11 +1,17 @@
+import dataclasses
+import gzip
 import io
+import json
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from conftest import SEEDS
+from ingest import detect
 from ingest.models import IngestFailure, IngestRun
+from ingest.writer import WriteResult, write_trial
 from trials.models import (
     Arm,
     Condition,
@@ -19,6 +25,7 @@ from trials.models import (
 )
 
 SEED_IDS = {"ChiCTR2600126638", "ChiCTR2600127123", "NCT07101562", "NCT06379243", "NCT06731192"}
+STUDY = Path(__file__).parent / "data" / "NCT06715774.json"
 TABLES = [Trial, Arm, Intervention, Outcome, EligibilityCriterion, Site, Sponsor, Condition, SourceRecord]
 
 
@@ -61,8 +68,59 @@ def test_a_changed_record_updates_the_trial_and_keeps_the_earlier_source(tmp_pat
     assert "1 updated" in out
     trial = Trial.objects.get(registry_id="NCT06379243")
     assert trial.enrollment_target == 600
-    assert trial.sources.count() == 2
     assert Sponsor.objects.filter(trial=trial).count() == 4  # children replaced, not duplicated
+    newest, earlier = trial.sources.all()
+    assert (newest.snapshot_data["enrollment_target"], earlier.snapshot_data["enrollment_target"]) == (600, 560)
+    assert newest.origin.endswith("changed.txt")
+
+
+@pytest.mark.django_db
+def test_loading_the_same_files_twice_keeps_one_version_of_each_trial():
+    ingest(SEEDS)
+    ingest(SEEDS)
+    versions = SourceRecord.objects.select_related("trial")
+    assert sorted(version.trial.registry_id for version in versions) == sorted(SEED_IDS)
+    assert all(version.snapshot_data["registry_id"] == version.trial.registry_id for version in versions)
+
+
+@pytest.mark.django_db
+def test_the_same_study_with_other_json_layout_is_unchanged(tmp_path):
+    study = json.loads(STUDY.read_text())
+    (tmp_path / "compact.json").write_text(json.dumps(dict(reversed(study.items())), separators=(",", ":")))
+    ingest(STUDY)
+    out, _ = ingest(tmp_path / "compact.json")
+    assert "0 updated, 1 unchanged" in out
+    assert SourceRecord.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_file_of_many_studies_loaded_again_in_another_layout_is_all_unchanged(tmp_path):
+    lines = gzip.decompress((SEEDS.parents[1] / "bench" / "data" / "ctgov-studies.jsonl.gz").read_bytes()).splitlines()
+    (tmp_path / "studies.jsonl").write_bytes(b"\n".join(lines[:40]))
+    page = {"studies": [json.loads(line) for line in lines[:40]], "nextPageToken": "x"}
+    (tmp_path / "page.json").write_text(json.dumps(page, indent=1, sort_keys=True))
+    assert "40 created" in ingest(tmp_path / "studies.jsonl")[0]
+    out, _ = ingest(tmp_path / "studies.jsonl", tmp_path / "page.json")
+    assert "0 created, 0 updated, 80 unchanged" in out
+    assert SourceRecord.objects.count() == 40
+
+
+@pytest.mark.django_db
+def test_a_new_parser_version_reading_the_same_content_is_unchanged(seed_bytes):
+    [record] = detect.parse(seed_bytes("NCT06731192"))
+    assert write_trial(record) == WriteResult.CREATED
+    assert write_trial(dataclasses.replace(record, parser_version="raw-json-page/99")) == WriteResult.UNCHANGED
+    assert SourceRecord.objects.get().parser_version == record.parser_version
+
+
+@pytest.mark.django_db
+def test_a_registry_going_back_to_earlier_content_is_a_version_of_its_own(seed_bytes):
+    [record] = detect.parse(seed_bytes("NCT06731192"))
+    changed = dataclasses.replace(record, enrollment_target=99)
+    assert [write_trial(r) for r in (record, changed, record)] == [WriteResult.CREATED, *[WriteResult.UPDATED] * 2]
+    newest, middle, first = Trial.objects.get().sources.all()
+    assert newest.checksum == first.checksum != middle.checksum
+    assert Trial.objects.get().enrollment_target == record.enrollment_target
 
 
 def write_bad_batch(folder, seed_bytes):

@@ -1,6 +1,8 @@
 """Seed files parsed field by field (facts read off the registry pages by hand)."""
 
 import datetime
+import json
+from pathlib import Path
 
 import pytest
 
@@ -211,3 +213,40 @@ def test_ctgov_json_lines_and_pages():
     ]
     [record] = ctgov_json.parse(b'{"studies": [' + study + b'], "nextPageToken": "x"}')
     assert record.public_title == "A & B"
+
+
+PARTNER = "The registration number of the Partner Registry or other register:\n\n"
+
+
+@pytest.mark.parametrize(
+    ("partner", "identifiers"),
+    [
+        ("NCT07101562", [("NCT07101562", "registry", "ctgov")]),
+        (
+            "nct07101562; ITMCTR2100005123 ChiCTR2600126638",  # the page's own id is no link
+            [("NCT07101562", "registry", "ctgov"), ("ITMCTR2100005123", "registry", "itmctr")],
+        ),
+        ("伦理审查 2021-037", [("伦理审查 2021-037", "secondary", "")]),
+    ],
+)
+def test_chictr_partner_registry_numbers_name_the_other_registry(seed_bytes, partner, identifiers):
+    page = seed_bytes("ChiCTR2600126638").decode().replace(PARTNER, f"{PARTNER}{partner}\n\n")
+    trial = parse_one(page.encode())
+    assert [(i.value, i.type, i.issuer) for i in trial.identifiers] == identifiers
+
+
+def test_ctgov_secondary_ids_of_registered_trials_name_their_registry():
+    study = json.loads((Path(__file__).parent / "data" / "NCT06715774.json").read_text())
+    study["protocolSection"]["identificationModule"]["secondaryIdInfos"] = [
+        {"id": "chictr2100050545", "type": "REGISTRY", "domain": "Chinese Clinical Trial Registry"},
+        {"id": "NCT06715774"},
+        {"id": "U1111-1266-7399", "type": "REGISTRY", "domain": "ICTRP"},
+        {"id": "2020-001234-56", "type": "EUDRACT_NUMBER"},
+    ]
+    [trial] = ctgov_json.parse(json.dumps(study).encode())
+    assert [(i.value, i.type, i.issuer) for i in trial.identifiers] == [
+        ("RG-2024-ortho", "org_study_id", "University of Salamanca"),
+        ("ChiCTR2100050545", "registry", "chictr"),
+        ("U1111-1266-7399", "REGISTRY", "ICTRP"),
+        ("EUCTR2020-001234-56", "registry", "euctr"),
+    ]

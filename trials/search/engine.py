@@ -246,8 +246,10 @@ class Search:
                 return results
         page, ranked = self._page(main, page_number)
         words = [w for clause in self.query.included for terms in clause.alternatives for w in terms.words]
+        registrations = Trial.objects.registered_elsewhere(page.object_list)
         for trial in page.object_list:
             trial.snippet = snippet(trial, words)
+            trial.registrations = registrations[trial.pk]
         return SearchResults(self.query, self.sort, main.total, page, self.facets(main), ranked)
 
     def corrected(self) -> str:

@@ -8,6 +8,7 @@ from trials import languages
 from trials.choices import CriterionKind, OutcomeKind, Phase
 from trials.comparison import years
 from trials.documents import partial_date
+from trials.registrations import registry_name
 
 register = template.Library()
 
@@ -43,6 +44,7 @@ def yes_no_unknown(value) -> str:
 
 
 register.filter("years", years)
+register.filter("registry_name", registry_name)
 
 
 @register.filter

@@ -53,3 +53,10 @@ def test_ingest_runs_show_their_failures(admin_client, seeds_loaded):
     run.failures.create(source="bad.txt", reason="empty file")
     html = admin_client.get(reverse("admin:ingest_ingestrun_change", args=[run.pk])).content.decode()
     assert "bad.txt" in html and "empty file" in html
+
+
+def test_a_version_shows_its_raw_and_normalised_record(admin_client, seeds_loaded):
+    source = Trial.objects.get(registry_id="NCT06731192").sources.get()
+    html = admin_client.get(reverse("admin:trials_sourcerecord_change", args=[source.pk])).content.decode()
+    assert "Raw JSON" in html
+    assert "normalised record (snapshot)" in html.lower() and "&quot;registry_id&quot;: &quot;NCT06731192&quot;" in html

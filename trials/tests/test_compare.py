@@ -105,12 +105,12 @@ def test_six_trials_are_compared_in_a_fixed_number_of_queries(
     _sixth_trial(seed_bytes)
     ids = ",".join(Trial.objects.order_by("registry_id").values_list("registry_id", flat=True))
     assert ids.count(",") == 5
-    # The trials, then their 11 child tables, the arms of interventions and the source records: 14 in all.
-    with django_assert_num_queries(14):
+    # The trials, then their 11 child tables and the arms of interventions: 13 in all (no versions).
+    with django_assert_num_queries(13):
         response, html = compare_page(client, ids)
     assert response.status_code == 200
     assert html.count('class="trial-head"') == 6
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         assert client.get(reverse("trials:compare-csv"), {"ids": ids}).status_code == 200
 
 

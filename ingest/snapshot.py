@@ -1,0 +1,57 @@
+"""A record's normalised content as plain JSON data, and its checksum; no Django here.
+
+Two records with the same content have the same snapshot and checksum, however their raw files were laid out
+(JSON whitespace and key order, line endings, another parser version). A value equal to the record field's
+default (empty text, no date, no children) is left out, so adding a field to the records does not change
+the snapshot of every record already stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any
+
+from .records import PartialDate, TrialRecord
+
+NOT_CONTENT = {"source", "source_format", "parser_version"}
+
+
+def snapshot_of(record: TrialRecord) -> dict:
+    """Every field of the record but its raw source: dates as ISO text cut to their precision, children as dicts."""
+    return {name: value for name, value in _fields(record).items() if name not in NOT_CONTENT}
+
+
+def _fields(item: Any) -> dict:
+    values = {}
+    for field in dataclasses.fields(item):
+        value = getattr(item, field.name)
+        default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+        if value != default:
+            values[field.name] = _plain(value)
+    return values
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, PartialDate):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value):
+        return _fields(value)
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, str):
+        return str(value)  # a choice's enum member becomes its plain value
+    return value
+
+
+def canonical_json(snapshot: dict) -> bytes:
+    """The one spelling of a snapshot: sorted keys, no spaces, UTF-8."""
+    return json.dumps(snapshot, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def content_checksum(snapshot: dict) -> str:
+    """SHA-256 of the snapshot's canonical JSON."""
+    return hashlib.sha256(canonical_json(snapshot)).hexdigest()
