@@ -6,11 +6,20 @@ from collections.abc import Iterator
 from types import ModuleType
 
 from . import normalize as n
-from .parsers import chictr_page, ctgov_json, ctgov_page, raw_json_page
+from .parsers import chictr_page, ctgov_json, ctgov_page, ictrp_csv, ictrp_xml, raw_json_page
 from .records import ParseError, TrialRecord
 
-# Most specific first: a raw-JSON page also names an NCT ID, a JSON study mentions many labels.
-PARSERS: tuple[ModuleType, ...] = (ctgov_json, raw_json_page, chictr_page, ctgov_page)
+# Most specific first: the XML and CSV exports are told by their root element or header row (and hold
+# trial ids and labels the page parsers look for), a raw-JSON page also names an NCT ID, a JSON study
+# mentions many labels.
+PARSERS: tuple[ModuleType, ...] = (
+    ictrp_xml,
+    ictrp_csv,
+    ctgov_json,
+    raw_json_page,
+    chictr_page,
+    ctgov_page,
+)
 
 
 def detect(payload: bytes) -> ModuleType:
@@ -24,7 +33,8 @@ def detect(payload: bytes) -> ModuleType:
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     raise ParseError(
         "not a recognised registry format (expected a ChiCTR or ClinicalTrials.gov record page, "
-        f"a Raw JSON page or ClinicalTrials.gov JSON); it starts with {first_line[:60]!r}"
+        "a Raw JSON page, ClinicalTrials.gov JSON or a WHO ICTRP XML or CSV export); "
+        f"it starts with {first_line[:60]!r}"
     )
 
 
