@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from types import ModuleType
 
 from . import normalize as n
-from .parsers import chictr_page, ctgov_json, ctgov_page, ictrp_csv, ictrp_xml, raw_json_page
+from .parsers import chictr_page, chictr_xml, ctgov_json, ctgov_page, ictrp_csv, ictrp_xml, raw_json_page
 from .records import ParseError, TrialRecord
 
 # Most specific first: the XML and CSV exports are told by their root element or header row (and hold
 # trial ids and labels the page parsers look for), a raw-JSON page also names an NCT ID, a JSON study
 # mentions many labels.
 PARSERS: tuple[ModuleType, ...] = (
+    chictr_xml,
     ictrp_xml,
     ictrp_csv,
     ctgov_json,
@@ -33,7 +34,7 @@ def detect(payload: bytes) -> ModuleType:
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     raise ParseError(
         "not a recognised registry format (expected a ChiCTR or ClinicalTrials.gov record page, "
-        "a Raw JSON page, ClinicalTrials.gov JSON or a WHO ICTRP XML or CSV export); "
+        "a Raw JSON page, ClinicalTrials.gov JSON, a WHO ICTRP XML or CSV export or ChiCTR XML); "
         f"it starts with {first_line[:60]!r}"
     )
 
