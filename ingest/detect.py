@@ -8,11 +8,22 @@ from types import ModuleType
 from typing import BinaryIO
 
 from . import normalize as n
-from .parsers import chictr_page, ctgov_json, ctgov_page, ctgov_xml, raw_json_page
+from .parsers import chictr_page, chictr_xml, ctgov_json, ctgov_page, ctgov_xml, ictrp_csv, ictrp_xml, raw_json_page
 from .records import ParseError, RecordFailure, TrialRecord
 
-# Most specific first: a raw-JSON page also names an NCT ID, a JSON study mentions many labels.
-PARSERS: tuple[ModuleType, ...] = (ctgov_json, ctgov_xml, raw_json_page, chictr_page, ctgov_page)
+# Most specific first: the XML and CSV exports are told by their root element or header row (and hold
+# trial ids and labels the page parsers look for), a raw-JSON page also names an NCT ID, a JSON study
+# mentions many labels.
+PARSERS: tuple[ModuleType, ...] = (
+    chictr_xml,
+    ictrp_xml,
+    ictrp_csv,
+    ctgov_json,
+    ctgov_xml,
+    raw_json_page,
+    chictr_page,
+    ctgov_page,
+)
 HEAD_BYTES = 256 * 1024  # what detection looks at: the start of the file
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024  # a format read whole (one record per file) is never larger
 
@@ -27,8 +38,9 @@ def detect(head: bytes) -> ModuleType:
             return parser
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     raise ParseError(
-        "not a recognised registry format (expected ClinicalTrials.gov JSON or XML, a WHO ICTRP or ChiCTR export, "
-        f"a ChiCTR or ClinicalTrials.gov record page or a Raw JSON page); it starts with {first_line[:60]!r}"
+        "not a recognised registry format (expected ClinicalTrials.gov JSON or XML, a WHO ICTRP XML or CSV export, "
+        "ChiCTR XML, a ChiCTR or ClinicalTrials.gov record page or a Raw JSON page); "
+        f"it starts with {first_line[:60]!r}"
     )
 
 

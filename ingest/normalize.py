@@ -5,8 +5,10 @@ from __future__ import annotations
 import codecs
 import datetime
 import html
+import io
 import re
 import unicodedata
+from typing import BinaryIO
 
 from trials.choices import (
     Allocation,
@@ -14,6 +16,7 @@ from trials.choices import (
     InterventionModel,
     Masking,
     Phase,
+    PrimaryPurpose,
     Sex,
     Status,
     StudyType,
@@ -24,18 +27,18 @@ from .records import CriterionRecord, ParseError, PartialDate
 # --- text ------------------------------------------------------------------------------------
 
 _BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def detect_encoding(head: bytes) -> str:
-    """The encoding of a registry text file from its first bytes: UTF-8, UTF-16 (BOM or not) or GB18030."""
-    encoding = next((encoding for bom, encoding in _BOMS if head.startswith(bom)), None)
-    if encoding:
-        return encoding
+    """The encoding of a registry file from its first bytes: a BOM, UTF-16's zero bytes, else UTF-8 or GB18030."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
     sample = head[:4096]
     if sample and sample.count(b"\x00") > len(sample) // 4:
         # UTF-16 without a BOM: ASCII characters leave one zero byte in every pair.
@@ -43,20 +46,20 @@ def detect_encoding(head: bytes) -> str:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as error:
-        # A multi-byte character cut at the end of the head is still UTF-8.
-        if error.reason != "unexpected end of data":
+        if error.reason != "unexpected end of data":  # a head cut inside a character is still UTF-8
             return "gb18030"
     return "utf-8"
 
 
 def decode_text(payload: bytes) -> str:
     """Decode a registry text file: UTF-8 (with or without BOM), UTF-16, or GB18030/GBK."""
-    encoding = detect_encoding(payload)
-    if encoding != "utf-8" and encoding != "gb18030":
+    encoding = detect_encoding(payload[:65536])
+    if encoding not in ("utf-8", "gb18030"):
         try:
             return _checked(payload, encoding).removeprefix("\ufeff")
         except UnicodeDecodeError as error:
-            raise ParseError(f"not readable text: byte {error.start} is not valid {encoding.upper()}") from None
+            name = encoding.removesuffix("-sig").upper()
+            raise ParseError(f"not readable text: byte {error.start} is not valid {name}") from None
     try:
         return _checked(payload, "utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
@@ -68,6 +71,34 @@ def decode_text(payload: bytes) -> str:
         return _checked(payload, "gb18030")
     except UnicodeDecodeError:
         raise ParseError(f"not readable text: byte {utf8_error} is neither UTF-8 nor GB18030/GBK") from None
+
+
+def text_stream(stream: BinaryIO, *, newline: str | None = None) -> io.TextIOWrapper:
+    """A binary stream read as text, a piece at a time, in the encoding its first bytes show."""
+    head = stream.read(65536)
+    replay = io.BufferedReader(_Replay(head, stream))
+    return io.TextIOWrapper(replay, encoding=detect_encoding(head), newline=newline)
+
+
+class _Replay(io.RawIOBase):
+    """The bytes already read from a stream to look at them, then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head, self._rest = memoryview(head), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            count = min(len(buffer), len(self._head))
+            buffer[:count] = self._head[:count]
+            # An empty slice would still hold the whole head in memory.
+            self._head = self._head[count:] if count < len(self._head) else memoryview(b"")
+            return count
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _checked(payload: bytes, encoding: str) -> str:
@@ -110,6 +141,33 @@ def clean_wrapped(value: str | None) -> str:
     return "\n\n".join(paragraphs)
 
 
+# Only the tags registries put in their text; anything else with "<" (e.g. "age <18") is left alone.
+_BREAK_TAG = re.compile(r"<\s*(?:br|/?p|/?div|/?li|/?tr)\b[^<>]*>", re.I)
+_BREAK_BEFORE_TAG = re.compile(rf"(?:\r\n|\r|\n)(?=[ \t]*{_BREAK_TAG.pattern})", re.I)
+_INLINE_TAG = re.compile(r"<\s*/?\s*(?:b|i|u|em|strong|span|font|sup|sub|a|ul|ol|table|tbody|td|th)\b[^<>]*>", re.I)
+
+
+def html_text(value: str | None) -> str:
+    """Registry text that carries HTML (``<br>``, ``&lt;br&gt;``, ``<p>``, entities) as plain multi-line text."""
+    if not value:
+        return ""
+    if "<" not in value and "&" not in value:
+        return clean_block(value)
+    # Entities first: some registries escape their markup once more than the export needs ("&lt;br&gt;").
+    text = html.unescape(value) if "&" in value else value
+    # A line break written both ways ("\r<br>") is one break.
+    text = _BREAK_TAG.sub("\n", _BREAK_BEFORE_TAG.sub("", text))
+    text = _INLINE_TAG.sub("", text)
+    return clean_block(text)
+
+
+def html_line(value: str | None) -> str:
+    """One line of registry text that may carry HTML: tags gone, breaks and whitespace collapsed."""
+    if value and "<" not in value and "&" not in value:
+        return " ".join(value.split())
+    return " ".join(html_text(value).split())
+
+
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
 
 
@@ -118,8 +176,18 @@ def unescape_markdown(text: str) -> str:
     return _MARKDOWN_ESCAPE.sub(r"\1", text)
 
 
+# Where East Asian wide letters are (Hangul, CJK, kana, fullwidth forms); has_cjk checks the candidates.
+_WIDE_RANGES = re.compile(
+    "[\u1100-\u115f\u2e80-\ua4cf\ua960-\ua97f\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60\uffe0-\uffe6"
+    "\U00016fe0-\U00018dff\U0001aff0-\U0001b2ff\U00020000-\U0003fffd]"
+)
+
+
 def has_cjk(text: str) -> bool:
-    return any(unicodedata.east_asian_width(ch) == "W" and ch.isalpha() for ch in text)
+    return any(
+        unicodedata.east_asian_width(match.group()) == "W" and match.group().isalpha()
+        for match in _WIDE_RANGES.finditer(text)
+    )
 
 
 # --- numbers, dates, ages --------------------------------------------------------------------
@@ -146,7 +214,8 @@ _MONTHS = {
     for name in names
 }
 _ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?(?![\d])")
-_DMY_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+_DMY_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
+_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _WORD_DATE = re.compile(r"(?:(\d{1,2})\s+)?([A-Za-z]{3,9})\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})")
 
 
@@ -158,7 +227,7 @@ def parse_int(text: str | int | None) -> int | None:
 
 
 def parse_date(text: str | None) -> PartialDate | None:
-    """Read a registry date (ISO, day/month/year, "March 2021", "March 5, 2021") with its precision."""
+    """Read a registry date (ISO, day/month/year, "20200217", "March 2021", "March 5, 2021") with its precision."""
     text = (text or "").strip()
     if not text:
         return None
@@ -169,8 +238,10 @@ def parse_date(text: str | None) -> PartialDate | None:
                 return PartialDate(datetime.date(year, month, 1), "month")
             return PartialDate(datetime.date(year, month, day))
         if match := _DMY_DATE.search(text):
-            day, month, year = (int(part) for part in match.groups())
-            return PartialDate(datetime.date(year, month, day))
+            day, _, month, year = match.groups()
+            return PartialDate(datetime.date(int(year), int(month), int(day)))
+        if match := _COMPACT_DATE.fullmatch(text):
+            return PartialDate(datetime.date(*(int(part) for part in match.groups())))
         if match := _WORD_DATE.search(text):
             day_before, month_name, day_after, year = match.groups()
             month = _MONTHS.get(month_name.lower())
@@ -204,8 +275,9 @@ _UNIT_YEARS |= {"月": 1 / 12, "周": 7 / 365.25, "天": 1 / 365.25}
 
 
 def parse_age(text: str | None) -> float | None:
-    """An age limit in years ("18 Years" -> 18, "6 Months" -> 0.5); None for "N/A" or no limit."""
-    match = _AGE.search(text or "")
+    """An age limit in years ("18 Years" -> 18, "6 Months" -> 0.5, ">= 20age old" -> 20); None for "N/A"."""
+    # A unit glued to its number ("18Years", "20age") is read as if spaced.
+    match = _AGE.search(re.sub(r"(?<=\d)(?=[^\W\d_])", " ", text or ""))
     if not match:
         return None
     number, unit = float(match.group(1)), (match.group(2) or "y").lower()
@@ -258,7 +330,8 @@ STATUS_WORDS = {
         Status.TEMPORARILY_NOT_AVAILABLE: ("temporarily not available",),
         Status.APPROVED_FOR_MARKETING: ("approved for marketing",),
         Status.WITHHELD: ("withheld",),
-        Status.UNKNOWN: ("unknown", "unknown status", "not applicable"),
+        # EU CTR's "Authorised-recruitment may be ongoing or finished" says nothing about recruitment.
+        Status.UNKNOWN: ("unknown", "unknown status", "not applicable", "authorised", "authorized"),
     }.items()
     for word in words
 }
@@ -303,7 +376,14 @@ SEX_WORDS = {
 ALLOCATION_WORDS = {
     _key(word): value
     for value, words in {
-        Allocation.NON_RANDOMIZED: ("non randomized", "nonrandomized", "non randomised", "非随机"),
+        Allocation.NON_RANDOMIZED: (
+            "non randomized",
+            "nonrandomized",
+            "non randomised",
+            "quasi randomized",
+            "quasi randomised",
+            "非随机",
+        ),
         Allocation.RANDOMIZED: ("randomized", "randomised", "随机"),
         Allocation.NA: ("na", "n a"),
     }.items()
@@ -313,7 +393,7 @@ ALLOCATION_WORDS = {
 MODEL_WORDS = {
     _key(word): value
     for value, words in {
-        InterventionModel.SINGLE_GROUP: ("single group", "single arm", "单臂"),
+        InterventionModel.SINGLE_GROUP: ("single group", "single arm", "single assignment", "单臂"),
         InterventionModel.PARALLEL: ("parallel", "平行"),
         InterventionModel.CROSSOVER: ("crossover", "cross over", "交叉"),
         InterventionModel.FACTORIAL: ("factorial", "析因"),
@@ -333,6 +413,31 @@ MASKING_WORDS = {
     }.items()
     for word in words
 }
+
+
+PURPOSE_WORDS = {
+    _key(word): value
+    for value, words in {
+        PrimaryPurpose.SUPPORTIVE_CARE: ("supportive care", "supportive"),
+        PrimaryPurpose.HEALTH_SERVICES_RESEARCH: ("health services research", "health services reaserch"),
+        PrimaryPurpose.BASIC_SCIENCE: ("basic science",),
+        PrimaryPurpose.DEVICE_FEASIBILITY: ("device feasibility",),
+        PrimaryPurpose.TREATMENT: ("treatment", "therapy", "治疗"),
+        PrimaryPurpose.PREVENTION: ("prevention", "preventive", "prophylaxis", "预防"),
+        PrimaryPurpose.DIAGNOSTIC: ("diagnostic", "diagnosis", "诊断"),
+        PrimaryPurpose.SCREENING: ("screening", "筛查"),
+        PrimaryPurpose.OTHER: ("other",),
+    }.items()
+    for word in words
+}
+
+_OBSERVATIONAL_MODELS = (
+    ("case-control", "CASE_CONTROL"),
+    ("case control", "CASE_CONTROL"),
+    ("cohort", "COHORT"),
+    ("cross-sectional", "CROSS_SECTIONAL"),
+    ("case series", "CASE_ONLY"),
+)
 
 
 def status_from(text: str | None) -> str:
@@ -358,6 +463,23 @@ def intervention_model_from(text: str | None) -> str:
 
 def masking_from(text: str | None) -> str:
     return MASKING_WORDS.get(_key(text or ""), "") or _lookup(MASKING_WORDS, text)
+
+
+def primary_purpose_from(text: str | None) -> str:
+    return _lookup(PURPOSE_WORDS, text)
+
+
+def allocation_in_design(design: str | None) -> str:
+    """The allocation a design text states; a single-arm design has none to state ("NA")."""
+    found = allocation_from(design)
+    if not found and intervention_model_from(design) == InterventionModel.SINGLE_GROUP:
+        return Allocation.NA
+    return found
+
+
+def observational_model_from(design: str | None) -> str:
+    key = (design or "").lower()
+    return next((model for word, model in _OBSERVATIONAL_MODELS if word in key), "")
 
 
 def yes_no(text: str | None) -> bool | None:
@@ -483,6 +605,16 @@ def eligibility_criteria(text: str | None) -> tuple[CriterionRecord, ...]:
     return tuple(
         CriterionRecord(kind=CriterionKind.INCLUSION, text=item) for item in split_criteria(inclusion)
     ) + tuple(CriterionRecord(kind=CriterionKind.EXCLUSION, text=item) for item in split_criteria(exclusion))
+
+
+def eligibility_text(inclusion: str, exclusion: str) -> str:
+    """Inclusion and exclusion criteria as one text under their headings, as registries show them."""
+    parts = []
+    if inclusion.strip():
+        parts.append(f"Inclusion criteria:\n{inclusion.strip()}")
+    if exclusion.strip():
+        parts.append(f"Exclusion criteria:\n{exclusion.strip()}")
+    return "\n\n".join(parts)
 
 
 def split_eligibility(text: str | None) -> tuple[str, str]:

@@ -68,3 +68,24 @@ def trial_ids_in(text: str) -> list[tuple[str, str]]:
     for match in _BOUNDED.finditer(text or ""):
         found.setdefault(canonical(match.group()), match.lastgroup)
     return [(registry, trial_id) for trial_id, registry in found.items()]
+
+
+# Registries whose record page is addressed by the trial id alone.
+_TRIAL_URLS = {
+    Registry.CTGOV: "https://clinicaltrials.gov/study/{id}",
+    Registry.CHICTR: "https://www.chictr.org.cn/searchprojEN.html?regno={id}",
+    Registry.ISRCTN: "https://www.isrctn.com/{id}",
+    Registry.DRKS: "https://drks.de/search/en/trial/{id}",
+    Registry.ANZCTR: "https://www.anzctr.org.au/{id}.aspx",
+    Registry.TCTR: "https://www.thaiclinicaltrials.org/show/{id}",
+}
+
+
+def trial_url(trial_id: str) -> str:
+    """The registry's web page for a trial id, where the id alone addresses it; else ""."""
+    registry = registry_of(trial_id)
+    if registry == Registry.EUCTR:
+        eudract = re.search(r"\d{4}-\d{6}-\d{2}", trial_id).group()
+        return f"https://www.clinicaltrialsregister.eu/ctr-search/search?query=eudract_number:{eudract}"
+    template = _TRIAL_URLS.get(registry)
+    return template.format(id=canonical(trial_id)) if template else ""

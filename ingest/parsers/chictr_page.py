@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from trials.choices import Allocation, CriterionKind, OutcomeKind, Registry, SponsorRole
+from trials.choices import CriterionKind, OutcomeKind, Registry, SponsorRole
 
 from .. import normalize as n
 from ..records import (
@@ -28,7 +28,7 @@ from ..records import (
     SponsorRecord,
     TrialRecord,
 )
-from ..registries import trial_ids_in
+from ..registries import trial_ids_in, trial_url
 
 FORMAT = "chictr-page"
 PARSER_VERSION = "chictr-page/2"  # 2: partner registry ids as registry codes
@@ -270,7 +270,7 @@ def parse(payload: bytes) -> Iterator[TrialRecord]:
         source=payload,
         source_format=FORMAT,
         parser_version=PARSER_VERSION,
-        source_url=_source_url(registry_id),
+        source_url=trial_url(registry_id),
         original_language="zh",
         public_title=n.clean(get("public_title").english),
         public_title_original=n.clean(get("public_title").original),
@@ -284,9 +284,9 @@ def parse(payload: bytes) -> Iterator[TrialRecord]:
         study_type_text=_both(study_type),
         phases=n.phases_from(get("phase").english) or n.phases_from(get("phase").original),
         phase_text=_both(get("phase")),
-        allocation=_allocation(design.any),
+        allocation=n.allocation_in_design(design.any),
         intervention_model=n.intervention_model_from(design.english) or n.intervention_model_from(design.original),
-        observational_model=_observational_model(design.english),
+        observational_model=n.observational_model_from(design.english),
         masking=n.masking_from(blinding),
         blinding_text=n.clean(blinding),
         design_text=n.clean(design.english),
@@ -330,8 +330,8 @@ def parse(payload: bytes) -> Iterator[TrialRecord]:
         max_age_text=_age_text(age, "max"),
         sex=n.sex_from(sex.english) or n.sex_from(sex.original),
         sex_text=_both(sex),
-        eligibility_text=_eligibility_text(get("inclusion").english, get("exclusion").english),
-        eligibility_text_original=_eligibility_text(get("inclusion").original, get("exclusion").original),
+        eligibility_text=n.eligibility_text(get("inclusion").english, get("exclusion").english),
+        eligibility_text_original=n.eligibility_text(get("inclusion").original, get("exclusion").original),
         conditions=_conditions(get("disease"), get("disease_code")),
         arms=arms,
         interventions=interventions,
@@ -356,36 +356,9 @@ def _registry_id(single: Block, text: str) -> str:
     return match.group(1)
 
 
-def _source_url(registry_id: str) -> str:
-    if registry_id.startswith("ChiCTR"):
-        return f"https://www.chictr.org.cn/searchprojEN.html?regno={registry_id}"
-    return ""
-
-
 def _both(value: Field) -> str:
     parts = [n.clean(value.original), n.clean(value.english)]
     return " / ".join(part for part in parts if part)
-
-
-def _allocation(design: str) -> str:
-    found = n.allocation_from(design)
-    if not found and n.intervention_model_from(design) == "SINGLE_GROUP":
-        return Allocation.NA
-    return found
-
-
-def _observational_model(design: str) -> str:
-    key = design.lower()
-    for word, model in (
-        ("case-control", "CASE_CONTROL"),
-        ("case control", "CASE_CONTROL"),
-        ("cohort", "COHORT"),
-        ("cross-sectional", "CROSS_SECTIONAL"),
-        ("case series", "CASE_ONLY"),
-    ):
-        if word in key:
-            return model
-    return ""
 
 
 def _ages(text: str) -> tuple[float | None, float | None]:
@@ -425,15 +398,6 @@ def _ethics_contact(single: Block) -> str:
         if value and value.any:
             parts.append(n.clean(value.english or value.original))
     return ", ".join(parts)
-
-
-def _eligibility_text(inclusion: str, exclusion: str) -> str:
-    parts = []
-    if inclusion.strip():
-        parts.append(f"Inclusion criteria:\n{inclusion.strip()}")
-    if exclusion.strip():
-        parts.append(f"Exclusion criteria:\n{exclusion.strip()}")
-    return "\n\n".join(parts)
 
 
 def _criteria(kind: str, value: Field) -> tuple[CriterionRecord, ...]:

@@ -1,4 +1,5 @@
 import datetime
+import io
 
 import pytest
 
@@ -16,6 +17,10 @@ from ingest import normalize as n
         ("2 Weeks", 0.0383),
         ("3 Minutes", 0.0),
         ("12 Hours", 0.0014),
+        ("18Years", 18),
+        (">= 20age old", 20),
+        ("100years-old", 100),
+        ("no limit", None),
     ],
 )
 def test_ages_are_years(text, years):
@@ -30,6 +35,9 @@ def test_ages_are_years(text, years):
         ("March 2021", "2021-03"),
         ("March 5, 2021", "2021-03-05"),
         ("15/03/2020", "2020-03-15"),
+        ("09-09-2009", "2009-09-09"),
+        ("20200217", "2020-02-17"),
+        ("17 February 2020", "2020-02-17"),
         ("2019", "2019"),
     ],
 )
@@ -51,6 +59,8 @@ def test_unreadable_date_is_none():
         ("RECRUITING", "RECRUITING"),
         ("Active, not recruiting", "ACTIVE_NOT_RECRUITING"),
         ("Completed", "COMPLETED"),
+        ("Not Recruiting", "ACTIVE_NOT_RECRUITING"),
+        ("Authorised-recruitment may be ongoing or finished", "UNKNOWN"),
     ],
 )
 def test_statuses_are_shared_across_registries(text, status):
@@ -158,3 +168,43 @@ def test_a_paragraph_after_a_bulleted_item_is_an_item_of_its_own():
         "Vaccine group subjects must also satisfy:",
         "Took part in study 108890",
     ]
+
+
+@pytest.mark.parametrize(
+    ("head", "encoding"),
+    [
+        (b"\xef\xbb\xbfTrialID", "utf-8-sig"),
+        ("TrialID".encode("utf-16"), "utf-16"),
+        ("TrialID".encode("utf-16-le"), "utf-16-le"),
+        ("TrialID".encode("utf-16-be"), "utf-16-be"),
+        ("股骨头坏死".encode()[:-1], "utf-8"),  # cut inside its last character
+        ("股骨头坏死".encode("gb18030"), "gb18030"),
+    ],
+)
+def test_encoding_is_told_from_the_first_bytes(head, encoding):
+    assert n.detect_encoding(head) == encoding
+
+
+@pytest.mark.parametrize(("encoding", "ascii_count"), [("utf-8", 65_532), ("gb18030", 65_533), ("utf-16", 65_532)])
+def test_text_stream_reads_on_after_the_bytes_it_looked_at(encoding, ascii_count):
+    # The 64 KiB looked at end inside a Chinese character; the rest of it comes from the stream.
+    text = "股" + "x" * ascii_count + "骨头坏死" * 10_000
+    assert n.text_stream(io.BytesIO(text.encode(encoding))).read() == text
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("Inclusion criteria: 1. Adults;\r<br>2. Consent", "Inclusion criteria: 1. Adults;\n2. Consent"),
+        ("\n<br>        Inclusion Criteria:\n<br>\n<br>  -  High risk\n<br>", "Inclusion Criteria:\n\n- High risk"),
+        ("&lt;br&gt;Female: yes&lt;br&gt;Male: yes&lt;br&gt;", "Female: yes\nMale: yes"),
+        ("a <br/ ><br>b <p>c</p> <b>d</b>", "a\n\nb\nc\nd"),
+        ("age <18 or >65 &amp; pregnant", "age <18 or >65 & pregnant"),
+    ],
+)
+def test_html_fragments_become_text_with_their_line_breaks(html, text):
+    assert n.html_text(html) == text
+
+
+def test_html_line_collapses_breaks():
+    assert n.html_line("Female: yes<br>Male: yes<br>") == "Female: yes Male: yes"
