@@ -20,7 +20,7 @@ migrate: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 
 load: migrate
-	$(DEV_ENV) $(BIN)/python manage.py ingest samples/
+	$(DEV_ENV) $(BIN)/python manage.py ingest samples/seeds samples/registry/records
 	$(DEV_ENV) $(BIN)/python manage.py mesh_synonyms
 
 run: load

@@ -67,6 +67,7 @@ CHILDREN: dict[str, tuple[type, type]] = {
     "identifiers": (Identifier, IdentifierRecord),
     "biospecimens": (Biospecimen, BiospecimenRecord),
 }
+SECOND_HAND_FORMATS = {"ictrp-xml", "ictrp-csv"}
 NOT_TRIAL_FIELDS = {*CHILDREN, "arms", "interventions", "source", "source_format", "parser_version"}
 ARM_COLUMNS = [field.name for field in dataclasses.fields(ArmRecord)]
 INTERVENTION_COLUMNS = [field.name for field in dataclasses.fields(InterventionRecord) if field.name != "arm_labels"]
@@ -136,9 +137,12 @@ def _write(record: TrialRecord, origin: str) -> WriteResult:
         _insert_new([(record, origin)])
         return WriteResult.CREATED
     # Unchanged is the same normalised content, whatever the raw bytes' layout or the parser's version.
-    latest = trial.sources.order_by("-ingested_at", "-id").only("checksum").first()
+    latest = trial.sources.order_by("-ingested_at", "-id").only("checksum", "format").first()
     spelled = canonical_json(snapshot)
     if latest and latest.checksum == hashlib.sha256(spelled).hexdigest():
+        return WriteResult.UNCHANGED
+    if latest and record.source_format in SECOND_HAND_FORMATS and latest.format not in SECOND_HAND_FORMATS:
+        # WHO ICTRP republishes registries' records with fewer fields; the registry's own record stands.
         return WriteResult.UNCHANGED
     for name, value in _fit(Trial, trial_fields(record)).items():
         setattr(trial, name, value)

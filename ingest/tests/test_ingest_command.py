@@ -204,3 +204,17 @@ def test_outside_a_transaction_batches_are_written_alongside_parsing_with_the_sa
     assert "studies.jsonl [line 4]: FAILED: broken JSON" in err.getvalue()
     assert Trial.objects.count() == 11
     assert IngestFailure.objects.get().position == "line 4"
+
+
+@pytest.mark.django_db
+def test_an_ictrp_copy_does_not_replace_the_registrys_own_record(tmp_path):
+    study = json.loads((Path(__file__).parent / "data" / "NCT06715774.json").read_text())
+    study["protocolSection"]["identificationModule"]["nctId"] = "NCT04275947"
+    (tmp_path / "own.json").write_text(json.dumps(study))
+    ingest(tmp_path / "own.json")
+    title = Trial.objects.get(registry_id="NCT04275947").public_title
+    out, _ = ingest(Path(__file__).parent / "fixtures" / "ictrp" / "ICTRP-Results_18Mar2020-excerpt.xml")
+    trial = Trial.objects.get(registry_id="NCT04275947")
+    assert trial.public_title == title
+    assert list(trial.sources.values_list("format", flat=True)) == ["ctgov-json"]
+    assert "1 unchanged" in out
