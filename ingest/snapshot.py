@@ -9,6 +9,7 @@ the snapshot of every record already stored.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from typing import Any
@@ -25,25 +26,37 @@ def snapshot_of(record: TrialRecord) -> dict:
 
 def _fields(item: Any) -> dict:
     values = {}
-    for field in dataclasses.fields(item):
-        value = getattr(item, field.name)
-        default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+    for name, default in _defaults(type(item)):
+        value = getattr(item, name)
         if value != default:
-            values[field.name] = _plain(value)
+            values[name] = _plain(value)
     return values
 
 
+@functools.cache
+def _defaults(record_type: type) -> tuple[tuple[str, Any], ...]:
+    return tuple(
+        (field.name, field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default)
+        for field in dataclasses.fields(record_type)
+    )
+
+
+_SCALARS = {str, int, float, bool, type(None)}
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:
+        return value
+    if isinstance(value, str):
+        return str(value)  # a choice's enum member becomes its plain value
     if isinstance(value, PartialDate):
         return value.isoformat()
-    if dataclasses.is_dataclass(value):
-        return _fields(value)
     if isinstance(value, tuple | list):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, str):
-        return str(value)  # a choice's enum member becomes its plain value
+    if dataclasses.is_dataclass(value):
+        return _fields(value)
     return value
 
 
