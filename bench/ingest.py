@@ -20,6 +20,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,11 +29,10 @@ STATUSES = ["COMPLETED", "RECRUITING", "UNKNOWN", "NOT_YET_RECRUITING", "ACTIVE_
 WORDS = ["pilot", "extension", "multicentre", "long-term", "open-label", "adaptive", "pragmatic", "follow-up"]
 
 
-def varied_studies(count: int) -> list[bytes]:
+def varied_studies(count: int) -> Iterator[bytes]:
     """`count` JSON lines, each a real study with a new id and varied dates, status, enrolment and title."""
     real = [json.loads(line) for line in gzip.decompress(SOURCE.read_bytes()).splitlines() if line.strip()]
     rng = random.Random(20261123)
-    lines = []
     for number in range(count):
         study = json.loads(json.dumps(real[number % len(real)]))  # a deep copy
         protocol = study["protocolSection"]
@@ -46,8 +46,7 @@ def varied_studies(count: int) -> list[bytes]:
         status["studyFirstSubmitDate"] = (start - datetime.timedelta(days=rng.randrange(-200, 200))).isoformat()
         design = protocol.setdefault("designModule", {})
         design["enrollmentInfo"] = {"count": rng.randrange(10, 5000), "type": rng.choice(["ACTUAL", "ESTIMATED"])}
-        lines.append(json.dumps(study, ensure_ascii=False).encode())
-    return lines
+        yield json.dumps(study, ensure_ascii=False).encode()
 
 
 def studies_file(count: int) -> Path:

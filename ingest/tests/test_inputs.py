@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from ingest.inputs import Limits, UnreadableInput, documents
 from ingest.models import IngestFailure
-from trials.models import Trial
+from trials.models import SourceRecord, Trial
 
 STUDIES = Path(__file__).resolve().parents[2] / "bench" / "data" / "ctgov-studies.jsonl.gz"
 LIMITS = Limits()
@@ -125,4 +125,19 @@ def test_json_in_every_layout_gives_the_same_trials(tmp_path):
         out = io.StringIO()
         call_command("ingest", str(tmp_path / name), stdout=out)
         assert set(Trial.objects.values_list("registry_id", flat=True)) == expected, name
-    assert Trial.objects.count() == 3
+    # The same content in four layouts: created once, then left alone.
+    assert "3 unchanged" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_loading_the_same_archive_twice_changes_nothing(tmp_path):
+    fixtures = Path(__file__).parent / "fixtures" / "ctgov-xml"
+    archive = tmp_path / "AllPublicXML.tar.gz"
+    archive.write_bytes(tar_of({f"NCT0000xxxx/{path.name}": path.read_bytes() for path in sorted(fixtures.iterdir())}))
+    first, second = io.StringIO(), io.StringIO()
+    call_command("ingest", str(archive), stdout=first)
+    versions = SourceRecord.objects.count()
+    call_command("ingest", str(archive), stdout=second)
+    assert "7 created" in first.getvalue()
+    assert "0 created, 0 updated, 7 unchanged, 0 failed" in second.getvalue()
+    assert SourceRecord.objects.count() == versions == 7
