@@ -3,9 +3,10 @@
 The file is made by varying the 320 real studies of bench/data/ctgov-studies.jsonl.gz: a fresh NCT id, and
 shifted dates, status, enrolment and title words; the rest of each study (arms, outcomes, criteria, sites)
 is the real one. It is written once to var/ and reused. The database is emptied (recreated) before each run,
-then `manage.py ingest FILE` runs in its own process; the figures are its wall time and peak memory.
+then `manage.py ingest FILE` runs in its own process; the figures are its wall time and its peak resident
+memory (VmHWM, polled).
 
-    make bench-ingest N=100000   # PostgreSQL database trials_bench_ingest by default
+    make bench-ingest INGEST_N=100000   # PostgreSQL database trials_bench_ingest by default
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import gzip
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -62,6 +62,15 @@ def studies_file(count: int) -> Path:
     return path
 
 
+def _peak_rss_kb(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM), 0 once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+
+
 def recreate_database(url: str) -> None:
     if not url.startswith("postgres"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
@@ -82,13 +91,20 @@ def main() -> None:
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
     started = time.monotonic()
-    result = subprocess.run([*manage, "ingest", str(path)], env=env, capture_output=True, text=True)
+    with subprocess.Popen(
+        [*manage, "ingest", str(path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as ingest:
+        peak_kb = 0
+        while ingest.poll() is None:
+            peak_kb = max(peak_kb, _peak_rss_kb(ingest.pid))
+            time.sleep(0.5)
+        out, err = ingest.communicate()
     seconds = time.monotonic() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(result.stdout.strip()[-500:])
-    if result.returncode:
-        print(result.stderr[-2000:], file=sys.stderr)
-        sys.exit(result.returncode)
+    peak_mb = peak_kb / 1024
+    print(out.strip()[-500:])
+    if ingest.returncode:
+        print(err[-2000:], file=sys.stderr)
+        sys.exit(ingest.returncode)
     database = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print(
         f"ingest of {args.trials:,} ClinicalTrials.gov JSON Lines studies into {database}: {seconds:,.1f} s, "
