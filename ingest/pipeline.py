@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-from django.db import connection, connections
+from django.db import connection, connections, reset_queries
 
 from . import detect, writer
 from .inputs import COMMAND_LINE, Document, Limits, UnreadableInput, documents
@@ -121,6 +121,7 @@ class _Run:
     def _write(self, batch: list[tuple[FileReport, str, TrialRecord]], reports: list[FileReport]) -> None:
         if batch:
             _store(batch)
+            reset_queries()  # with DEBUG on, Django keeps every query, a batch's texts included
             self.records += len(batch)
             self.on_progress(self._progress())
         for report in reports:
@@ -131,9 +132,10 @@ class _Run:
             self.on_file(report)
 
     def _progress(self) -> Progress:
-        current = 0
-        if self.current is not None and not self.current.closed:
-            current = self.current.tell()
+        try:
+            current = self.current.tell() if self.current is not None else 0
+        except (OSError, ValueError):  # a pipe has no position; a file closed meanwhile is counted as done
+            current = 0
         return Progress(self.records, self.bytes_done + current, self.bytes_total, time.monotonic() - self.started)
 
 
