@@ -136,13 +136,8 @@ def _write(record: TrialRecord, origin: str) -> WriteResult:
     if trial is None:
         _insert_new([(record, origin)])
         return WriteResult.CREATED
-    # Unchanged is the same normalised content, whatever the raw bytes' layout or the parser's version.
     latest = trial.sources.order_by("-ingested_at", "-id").only("checksum", "format").first()
-    spelled = canonical_json(snapshot)
-    if latest and latest.checksum == hashlib.sha256(spelled).hexdigest():
-        return WriteResult.UNCHANGED
-    if latest and record.source_format in SECOND_HAND_FORMATS and latest.format not in SECOND_HAND_FORMATS:
-        # WHO ICTRP republishes registries' records with fewer fields; the registry's own record stands.
+    if latest and _unchanged(record, canonical_json(snapshot), latest.checksum, latest.format):
         return WriteResult.UNCHANGED
     for name, value in _fit(Trial, trial_fields(record)).items():
         setattr(trial, name, value)
@@ -169,22 +164,53 @@ def write_trials(records: Sequence[TrialRecord], *, origins: Sequence[str] = ())
 
 
 def _write_batch(records: Sequence[TrialRecord], origins: Sequence[str]) -> list[WriteResult]:
-    stored = set(
-        Trial.objects.filter(registry_id__in={record.registry_id for record in records}).values_list(
-            "registry", "registry_id"
-        )
-    )
+    stored = {
+        (registry, registry_id): pk
+        for registry, registry_id, pk in Trial.objects.select_for_update()
+        .filter(registry_id__in={record.registry_id for record in records})
+        .values_list("registry", "registry_id", "pk")
+    }
+    latest = _latest_versions(stored.values())
     new: dict[tuple[str, str], tuple[TrialRecord, str]] = {}
+    seen = set()
+    # What each record comes to without writing it alone; None: a second record of one trial, or a change.
+    outcomes: list[WriteResult | None] = []
     for record, origin in zip(records, origins, strict=True):
         key = (record.registry, record.registry_id)
-        if key not in stored:
-            new.setdefault(key, (record, origin))
+        if key in seen:
+            outcomes.append(None)
+        elif key not in stored:
+            new[key] = (record, origin)
+            outcomes.append(WriteResult.CREATED)
+        else:
+            checksum, source_format = latest.get(stored[key], ("", ""))
+            spelled = canonical_json(snapshot_of(record))
+            outcomes.append(WriteResult.UNCHANGED if _unchanged(record, spelled, checksum, source_format) else None)
+        seen.add(key)
     _insert_new(list(new.values()))
-    written = {id(record) for record, _ in new.values()}
     return [
-        WriteResult.CREATED if id(record) in written else _write(record, origin)
-        for record, origin in zip(records, origins, strict=True)
+        outcome or _write(record, origin) for outcome, record, origin in zip(outcomes, records, origins, strict=True)
     ]
+
+
+def _latest_versions(trial_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """The (content checksum, format) of each trial's newest version, in one query."""
+    latest: dict[int, tuple[str, str]] = {}
+    versions = SourceRecord.objects.filter(trial_id__in=list(trial_ids)).order_by("trial_id", "-ingested_at", "-id")
+    for trial_id, checksum, source_format in versions.values_list("trial_id", "checksum", "format"):
+        latest.setdefault(trial_id, (checksum, source_format))
+    return latest
+
+
+def _unchanged(record: TrialRecord, spelled_snapshot: bytes, checksum: str, source_format: str) -> bool:
+    """Whether a record leaves its stored trial as it is, given the newest version's checksum and format."""
+    # Unchanged is the same normalised content, whatever the raw bytes' layout or the parser's version.
+    if checksum == hashlib.sha256(spelled_snapshot).hexdigest():
+        return True
+    # WHO ICTRP republishes registries' records with fewer fields; the registry's own record stands.
+    return (
+        bool(source_format) and record.source_format in SECOND_HAND_FORMATS and source_format not in SECOND_HAND_FORMATS
+    )
 
 
 def _insert_new(items: Sequence[tuple[TrialRecord, str]]) -> None:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from conftest import SEEDS
-from ingest import detect
+from ingest import detect, writer
 from ingest.models import IngestFailure, IngestRun
 from ingest.writer import WriteResult, write_trial
 from trials.models import (
@@ -218,3 +218,15 @@ def test_an_ictrp_copy_does_not_replace_the_registrys_own_record(tmp_path):
     assert trial.public_title == title
     assert list(trial.sources.values_list("format", flat=True)) == ["ctgov-json"]
     assert "1 unchanged" in out
+
+
+@pytest.mark.django_db
+def test_a_batch_tells_unchanged_from_changed_records_of_stored_trials(seed_bytes):
+    [stored] = detect.parse(seed_bytes("NCT06379243"))
+    [changed] = detect.parse(seed_bytes("NCT06379243").replace(b"560 participants", b"600 participants"))
+    [other] = detect.parse(seed_bytes("NCT07101562"))
+    assert writer.write_trials([stored]) == [WriteResult.CREATED]
+    results = writer.write_trials([stored, other, changed])
+    assert results == [WriteResult.UNCHANGED, WriteResult.CREATED, WriteResult.UPDATED]
+    assert Trial.objects.get(registry_id="NCT06379243").enrollment_target == 600
+    assert SourceRecord.objects.filter(trial__registry_id="NCT06379243").count() == 2
