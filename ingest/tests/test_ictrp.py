@@ -399,5 +399,6 @@ def test_parse_stream_keeps_memory_bounded(tmp_path, name, parser, first, last, 
     finally:
         tracemalloc.stop()
     assert count >= 450
-    # The working memory of one record, however long the file.
-    assert peak < size / 8
+    # The working memory of one record and the read buffers, however long the file: reading it whole would
+    # take more than its size (bytes and decoded text).
+    assert peak < size / 4
