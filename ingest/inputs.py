@@ -134,9 +134,30 @@ class Document:
 
 def documents(name: str, stream: BinaryIO, limits: Limits) -> Iterator[Document]:
     """The documents of one input, expanding gzip, zip and tar (also nested) as they are reached."""
+    if not stream.seekable():
+        stream = _Counting(stream)  # a pipe has no position: count what is read instead
     # The ratio is measured against what was read of the file itself, whatever the nesting.
     budget = Budget(limits, compressed=[stream])
     yield from _expand(name, stream, budget)
+
+
+class _Counting(io.RawIOBase):
+    """A stream that knows how many bytes were read from it (its tell), for streams that have no position."""
+
+    def __init__(self, stream: BinaryIO):
+        self._stream, self._read = stream, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        self._read += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._read
 
 
 def head_of(stream: BinaryIO, size: int = 64 * 1024) -> tuple[bytes, BinaryIO]:

@@ -141,3 +141,26 @@ def test_loading_the_same_archive_twice_changes_nothing(tmp_path):
     assert "7 created" in first.getvalue()
     assert "0 created, 0 updated, 7 unchanged, 0 failed" in second.getvalue()
     assert SourceRecord.objects.count() == versions == 7
+
+
+class Pipe(io.RawIOBase):
+    """Standard input from a pipe: readable, no position."""
+
+    def __init__(self, payload: bytes):
+        self._data = io.BytesIO(payload)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._data.readinto(buffer)
+
+
+def test_a_pipe_is_read_and_bounded_like_a_file():
+    payload = gzip.compress(b"line\n" * 3)
+    assert [(d.name, d.stream.read()) for d in documents("<stdin>", Pipe(payload), LIMITS)] == [
+        ("<stdin>", b"line\n" * 3)
+    ]
+    bomb = gzip.compress(b"\0" * 20_000_000)
+    with pytest.raises(UnreadableInput, match="expands more than 100 times"):
+        [d.stream.read() for d in documents("<stdin>", Pipe(bomb), Limits(ratio_grace_bytes=1_000_000))]
