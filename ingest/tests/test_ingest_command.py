@@ -230,3 +230,14 @@ def test_a_batch_tells_unchanged_from_changed_records_of_stored_trials(seed_byte
     assert results == [WriteResult.UNCHANGED, WriteResult.CREATED, WriteResult.UPDATED]
     assert Trial.objects.get(registry_id="NCT06379243").enrollment_target == 600
     assert SourceRecord.objects.filter(trial__registry_id="NCT06379243").count() == 2
+
+
+@pytest.mark.django_db
+def test_without_a_terminal_progress_is_a_line_every_so_many_trials(tmp_path, monkeypatch):
+    monkeypatch.setattr("ingest.management.commands.ingest.LOG_EVERY", 2)
+    study = '{"protocolSection": {"identificationModule": {"nctId": "NCT0000000%d", "briefTitle": "A"}}}'
+    (tmp_path / "studies.jsonl").write_text("\n".join(study % number for number in range(1, 6)))
+    _, err = ingest(tmp_path / "studies.jsonl", "--batch-size", "2")
+    lines = err.splitlines()
+    assert lines[0].startswith("2 trials, ") and "% of input, about " in lines[0] and lines[0].endswith("min left")
+    assert len(lines) == 2

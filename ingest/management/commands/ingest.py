@@ -71,7 +71,10 @@ class Progress:
             self.bar.set_postfix_str(f"{progress.records:,} trials, {progress.rate:,.0f}/s", refresh=False)
         elif not self.quiet and progress.records - self.logged >= LOG_EVERY:
             self.logged = progress.records
-            done = f", {progress.bytes_read / self.total:.0%} of input" if self.total else ""
+            done = ""
+            if self.total and progress.bytes_read:
+                left = progress.seconds * (self.total - progress.bytes_read) / progress.bytes_read
+                done = f", {progress.bytes_read / self.total:.0%} of input, about {left / 60:,.0f} min left"
             self.stream.write(f"{progress.records:,} trials, {progress.rate:,.0f}/s{done}")
 
     def write(self, stream, line: str) -> None:
