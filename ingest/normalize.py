@@ -168,7 +168,7 @@ def html_line(value: str | None) -> str:
     return " ".join(html_text(value).split())
 
 
-_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~&])")
 
 
 def unescape_markdown(text: str) -> str:

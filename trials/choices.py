@@ -85,7 +85,7 @@ class PrimaryPurpose(TextChoices):
     TREATMENT = "TREATMENT", "Treatment"
     PREVENTION = "PREVENTION", "Prevention"
     DIAGNOSTIC = "DIAGNOSTIC", "Diagnostic"
-    ECT = "ECT", "Early clinical testing"
+    ECT = "ECT", "Educational/counseling/training"
     SUPPORTIVE_CARE = "SUPPORTIVE_CARE", "Supportive care"
     SCREENING = "SCREENING", "Screening"
     HEALTH_SERVICES_RESEARCH = "HEALTH_SERVICES_RESEARCH", "Health services research"

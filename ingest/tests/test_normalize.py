@@ -208,3 +208,7 @@ def test_html_fragments_become_text_with_their_line_breaks(html, text):
 
 def test_html_line_collapses_breaks():
     assert n.html_line("Female: yes<br>Male: yes<br>") == "Female: yes Male: yes"
+
+
+def test_markdown_escapes_of_the_api_are_undone():
+    assert n.unescape_markdown(r"Tom \& Jerry: 3 \* 4 \< 5 \(a\)") == "Tom & Jerry: 3 * 4 < 5 (a)"
