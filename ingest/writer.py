@@ -240,40 +240,18 @@ def _insert_children(items: Sequence[tuple[int, TrialRecord]]) -> None:
     """Insert the children of these trials, one statement per table whatever the number of trials."""
     for name, (model, record_type) in CHILDREN.items():
         columns = [field.name for field in dataclasses.fields(record_type)]
-        insert_rows(
-            model,
-            ["trial", "position", *columns],
-            (
-                _fitted(model, ["trial", "position", *columns], [pk, position, *astuple(child, columns)])
-                for pk, record in items
-                for position, child in enumerate(getattr(record, name))
-            ),
+        _insert_items(
+            model, columns, [(pk, n, child) for pk, record in items for n, child in enumerate(getattr(record, name))]
         )
     arms = [(pk, position, arm) for pk, record in items for position, arm in enumerate(record.arms)]
     arm_ids = allocate_ids(Arm, len(arms))
-    arm_columns = ["id", "trial", "position", *ARM_COLUMNS]
-    insert_rows(
-        Arm,
-        arm_columns,
-        (
-            _fitted(Arm, arm_columns, [arm_id, pk, position, *astuple(arm, ARM_COLUMNS)])
-            for arm_id, (pk, position, arm) in zip(arm_ids, arms, strict=True)
-        ),
-    )
+    _insert_items(Arm, ARM_COLUMNS, arms, arm_ids)
     arms_by_trial: dict[int, dict[str, int]] = {}
     for arm_id, (pk, _, arm) in zip(arm_ids, arms, strict=True):
         arms_by_trial.setdefault(pk, {}).setdefault(arm.label, arm_id)
     interventions = [(pk, position, item) for pk, record in items for position, item in enumerate(record.interventions)]
     intervention_ids = allocate_ids(Intervention, len(interventions))
-    intervention_columns = ["id", "trial", "position", *INTERVENTION_COLUMNS]
-    insert_rows(
-        Intervention,
-        intervention_columns,
-        (
-            _fitted(Intervention, intervention_columns, [item_id, pk, position, *astuple(item, INTERVENTION_COLUMNS)])
-            for item_id, (pk, position, item) in zip(intervention_ids, interventions, strict=True)
-        ),
-    )
+    _insert_items(Intervention, INTERVENTION_COLUMNS, interventions, intervention_ids)
     links = set()
     for item_id, (pk, _, item) in zip(intervention_ids, interventions, strict=True):
         arms = arms_by_trial.get(pk, {})
@@ -283,6 +261,18 @@ def _insert_children(items: Sequence[tuple[int, TrialRecord]]) -> None:
             if arm_id is not None:
                 links.add((item_id, arm_id))
     insert_rows(Intervention.arms.through, ["intervention", "arm"], sorted(links))
+
+
+def _insert_items(
+    model: type, columns: list[str], items: Sequence[tuple[int, int, object]], ids: Sequence[int] = ()
+) -> None:
+    """Insert child records given as (trial id, position, record), under the ids given if any."""
+    names = [*(["id"] if ids else []), "trial", "position", *columns]
+    rows = (
+        [*ids[index : index + 1], pk, position, *astuple(child, columns)]
+        for index, (pk, position, child) in enumerate(items)
+    )
+    insert_rows(model, names, (_fitted(model, names, row) for row in rows))
 
 
 def astuple(record: object, columns: list[str]) -> list:
