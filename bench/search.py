@@ -28,15 +28,13 @@ os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "benchmark-only")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
-import django  # noqa: E402
-
-django.setup()
-
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+# Django set up as the production server sets it up (config/wsgi.py), garbage collector tuning included.
+import config.wsgi  # noqa: E402, F401
 from trials.models import Trial  # noqa: E402
 
 BROAD = ["patients", "treatment", "study", "randomized", "disease", "clinical", "efficacy", "safety"]
