@@ -3,7 +3,8 @@
 Real records: the seeds and bench/data/ctgov-studies.jsonl.gz (320 ClinicalTrials.gov API v2 studies). Each
 generated trial takes the body of one real record and the conditions, interventions, outcomes and sites of
 others, a fresh id, and shifted dates, status and enrolment; about one in ten is bilingual (a ChiCTR seed's
-Chinese text with English parts from other records). Generation is deterministic for a given N.
+Chinese text with English parts from other records). Generation is deterministic for given N and START
+(bench/search.py splits the range between one process per core).
 
     python -m bench.generate 500000 [START]   # with DATABASE_URL pointing at the benchmark database
 """
@@ -119,7 +120,7 @@ def load(total: int, start_number: int = 0, *, seed: int = 20261123) -> None:
         done = min(total, batch_start + BATCH) - start_number
         rate = done / (time.monotonic() - began)
         print(
-            f"{batch_start + BATCH:>9,} trials  {rate:,.0f}/s  eta {(total - start_number - done) / rate / 60:.0f} min",
+            f"{min(total, batch_start + BATCH):>9,} trials  {rate:,.0f}/s  eta {(total - start_number - done) / rate / 60:.0f} min",
             flush=True,
         )
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import collections
 import gzip
+import itertools
 import json
 import os
 import random
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -129,6 +131,19 @@ def report(title: str, rows: dict[str, list[tuple[float, int, str]]]) -> None:
     )
 
 
+def load_in_parallel(start: int, total: int) -> None:
+    """Generate trials start to total - 1 in one process per core (the writer is CPU-bound, PostgreSQL too)."""
+    workers = 1 if connection.vendor == "sqlite" else max(1, min(os.cpu_count() or 1, 4))
+    bounds = [start + (total - start) * part // workers for part in range(workers + 1)]
+    connection.close()  # the children open their own
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "bench.generate", str(end), str(begin)], cwd=ROOT)
+        for begin, end in itertools.pairwise(bounds)
+    ]
+    if any(process.wait() for process in processes):
+        sys.exit("generating the catalogue failed")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=20000, help="trials the catalogue should hold")
@@ -141,9 +156,7 @@ def main() -> None:
         call_command("ingest", str(ROOT / "samples" / "seeds"), verbosity=0)
     generated = Trial.objects.filter(source_url="").count()
     if generated < args.trials:
-        from bench.generate import load
-
-        load(args.trials, generated)
+        load_in_parallel(generated, args.trials)
         if connection.vendor == "postgresql":
             # After a bulk load: planner statistics (and the extended ones), the visibility map for
             # index-only scans, and the GIN indexes' pending lists merged, as a maintained database has them.

@@ -157,6 +157,9 @@ class Search:
         return _Measure(Total(estimate, exact=False), sample_below, catalogue)
 
     def facet_counts(self, names: list[str], measure: _Measure, *, without: str | None = None) -> dict:
+        counts: dict[str, dict[str, Total]] = {name: {} for name in names}
+        if measure.total.value == 0:
+            return counts  # known without reading every match's values again, which can take long to find none
         rows = TrialFacet.objects.filter(name__in=names)
         if self._filtered:
             # Read each matching trial's values through the (trial, name, value) index alone.
@@ -165,7 +168,6 @@ class Search:
         elif measure.sample_below is not None:
             rows = rows.filter(sample__lt=measure.sample_below)
         scale = 1 if measure.total.exact else SAMPLES / measure.sample_below
-        counts: dict[str, dict[str, Total]] = {name: {} for name in names}
         for name, value, number in rows.values_list("name", "value").annotate(n=Count("*")).order_by():
             counts[name][value] = Total(round(number * scale), exact=measure.total.exact)
         return counts
