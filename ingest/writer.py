@@ -7,6 +7,7 @@ import functools
 import hashlib
 import zlib
 from collections.abc import Iterable, Sequence
+from datetime import date
 from enum import StrEnum
 
 from django.db import IntegrityError, transaction
@@ -136,8 +137,7 @@ def _write(record: TrialRecord, origin: str) -> WriteResult:
     if trial is None:
         _insert_new([(record, origin)])
         return WriteResult.CREATED
-    latest = trial.sources.order_by("-ingested_at", "-id").only("checksum", "format").first()
-    if latest and _unchanged(record, canonical_json(snapshot), latest.checksum, latest.format):
+    if _unchanged(record, canonical_json(snapshot), _stored_versions({trial.pk: trial.last_update_date})[trial.pk]):
         return WriteResult.UNCHANGED
     for name, value in _fit(Trial, trial_fields(record)).items():
         setattr(trial, name, value)
@@ -165,12 +165,12 @@ def write_trials(records: Sequence[TrialRecord], *, origins: Sequence[str] = ())
 
 def _write_batch(records: Sequence[TrialRecord], origins: Sequence[str]) -> list[WriteResult]:
     stored = {
-        (registry, registry_id): pk
-        for registry, registry_id, pk in Trial.objects.select_for_update()
+        (registry, registry_id): (pk, last_update)
+        for registry, registry_id, pk, last_update in Trial.objects.select_for_update()
         .filter(registry_id__in={record.registry_id for record in records})
-        .values_list("registry", "registry_id", "pk")
+        .values_list("registry", "registry_id", "pk", "last_update_date")
     }
-    latest = _latest_versions(stored.values())
+    versions = _stored_versions(dict(stored.values()))
     new: dict[tuple[str, str], tuple[TrialRecord, str]] = {}
     seen = set()
     # What each record comes to without writing it alone; None: a second record of one trial, or a change.
@@ -183,9 +183,8 @@ def _write_batch(records: Sequence[TrialRecord], origins: Sequence[str]) -> list
             new[key] = (record, origin)
             outcomes.append(WriteResult.CREATED)
         else:
-            checksum, source_format = latest.get(stored[key], ("", ""))
-            spelled = canonical_json(snapshot_of(record))
-            outcomes.append(WriteResult.UNCHANGED if _unchanged(record, spelled, checksum, source_format) else None)
+            kept = _unchanged(record, canonical_json(snapshot_of(record)), versions[stored[key][0]])
+            outcomes.append(WriteResult.UNCHANGED if kept else None)
         seen.add(key)
     _insert_new(list(new.values()))
     return [
@@ -193,24 +192,50 @@ def _write_batch(records: Sequence[TrialRecord], origins: Sequence[str]) -> list
     ]
 
 
-def _latest_versions(trial_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
-    """The (content checksum, format) of each trial's newest version, in one query."""
-    latest: dict[int, tuple[str, str]] = {}
-    versions = SourceRecord.objects.filter(trial_id__in=list(trial_ids)).order_by("trial_id", "-ingested_at", "-id")
+@dataclasses.dataclass
+class _Stored:
+    """What decides whether a record changes its stored trial: the newest version and every earlier content."""
+
+    checksum: str = ""
+    format: str = ""
+    last_update: date | None = None
+    checksums: set[str] = dataclasses.field(default_factory=set)
+
+
+def _stored_versions(trials: dict[int, date | None]) -> dict[int, _Stored]:
+    """Each trial's versions (trials given as pk: last update on the registry), read in one query."""
+    stored = {pk: _Stored(last_update=last_update) for pk, last_update in trials.items()}
+    versions = SourceRecord.objects.filter(trial_id__in=list(trials)).order_by("trial_id", "-ingested_at", "-id")
     for trial_id, checksum, source_format in versions.values_list("trial_id", "checksum", "format"):
-        latest.setdefault(trial_id, (checksum, source_format))
-    return latest
+        trial = stored[trial_id]
+        if not trial.checksum:
+            trial.checksum, trial.format = checksum, source_format
+        trial.checksums.add(checksum)
+    return stored
 
 
-def _unchanged(record: TrialRecord, spelled_snapshot: bytes, checksum: str, source_format: str) -> bool:
-    """Whether a record leaves its stored trial as it is, given the newest version's checksum and format."""
+def _unchanged(record: TrialRecord, spelled_snapshot: bytes, stored: _Stored) -> bool:
+    """Whether a record leaves its stored trial as it is."""
     # Unchanged is the same normalised content, whatever the raw bytes' layout or the parser's version.
-    if checksum == hashlib.sha256(spelled_snapshot).hexdigest():
-        return True
+    checksum = hashlib.sha256(spelled_snapshot).hexdigest()
+    if checksum == stored.checksum or not stored.format:
+        return checksum == stored.checksum
     # WHO ICTRP republishes registries' records with fewer fields; the registry's own record stands.
-    return (
-        bool(source_format) and record.source_format in SECOND_HAND_FORMATS and source_format not in SECOND_HAND_FORMATS
-    )
+    if record.source_format in SECOND_HAND_FORMATS and stored.format not in SECOND_HAND_FORMATS:
+        return True
+    # Files of different ages, or one file twice, can hold one trial more than once (an old classic XML download
+    # beside an API export, two ICTRP exports, a repeated row): the record the registry updated last stands, and
+    # one that is not newer changes nothing if it is of another format or content already stored. So loading
+    # the same files again, in any order, changes nothing; a registry going back to earlier content with a
+    # newer update is still a version of its own.
+    incoming = record.last_update_date.value if record.last_update_date else None
+    if incoming is not None and stored.last_update is not None and incoming > stored.last_update:
+        return False
+    if checksum in stored.checksums:
+        return True
+    if incoming is None or stored.last_update is None:
+        return False
+    return incoming < stored.last_update or record.source_format != stored.format
 
 
 def _insert_new(items: Sequence[tuple[TrialRecord, str]]) -> None:

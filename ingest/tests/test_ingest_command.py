@@ -1,4 +1,5 @@
 import dataclasses
+import datetime
 import gzip
 import io
 import json
@@ -11,6 +12,7 @@ from django.core.management import CommandError, call_command
 from conftest import SEEDS
 from ingest import detect, writer
 from ingest.models import IngestFailure, IngestRun
+from ingest.records import PartialDate
 from ingest.writer import WriteResult, write_trial
 from trials.models import (
     Arm,
@@ -113,14 +115,57 @@ def test_a_new_parser_version_reading_the_same_content_is_unchanged(seed_bytes):
     assert SourceRecord.objects.get().parser_version == record.parser_version
 
 
+def updated_later(record, days: int, **changes):
+    """The record as its registry might publish it `days` after its last update, with these changes."""
+    last_update = PartialDate(record.last_update_date.value + datetime.timedelta(days=days))
+    return dataclasses.replace(record, last_update_date=last_update, **changes)
+
+
 @pytest.mark.django_db
-def test_a_registry_going_back_to_earlier_content_is_a_version_of_its_own(seed_bytes):
+def test_a_record_already_stored_and_not_newer_changes_nothing(seed_bytes):
+    # One file holding a trial twice, or two files of one update: loading them again changes nothing.
     [record] = detect.parse(seed_bytes("NCT06731192"))
     changed = dataclasses.replace(record, enrollment_target=99)
-    assert [write_trial(r) for r in (record, changed, record)] == [WriteResult.CREATED, *[WriteResult.UPDATED] * 2]
-    newest, middle, first = Trial.objects.get().sources.all()
-    assert newest.checksum == first.checksum != middle.checksum
+    results = [write_trial(r) for r in (record, changed, record, changed)]
+    assert results == [WriteResult.CREATED, WriteResult.UPDATED, WriteResult.UNCHANGED, WriteResult.UNCHANGED]
+    assert Trial.objects.get().enrollment_target == 99
+    assert SourceRecord.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_older_record_does_not_replace_a_newer_one(seed_bytes):
+    [record] = detect.parse(seed_bytes("NCT06731192"))
+    newer = updated_later(record, 30, enrollment_target=99)
+    assert [write_trial(r) for r in (newer, record)] == [WriteResult.CREATED, WriteResult.UNCHANGED]
+    assert Trial.objects.get().enrollment_target == 99
+
+
+@pytest.mark.django_db
+def test_the_same_update_in_another_format_does_not_replace_the_stored_record(seed_bytes):
+    [record] = detect.parse(seed_bytes("NCT06731192"))
+    other_format = dataclasses.replace(record, source_format="ctgov-xml", enrollment_target=99)
+    assert [write_trial(r) for r in (record, other_format)] == [WriteResult.CREATED, WriteResult.UNCHANGED]
     assert Trial.objects.get().enrollment_target == record.enrollment_target
+
+
+@pytest.mark.django_db
+def test_a_registry_going_back_to_earlier_values_in_a_newer_update_is_a_version_of_its_own(seed_bytes):
+    [record] = detect.parse(seed_bytes("NCT06731192"))
+    changed, back = updated_later(record, 10, enrollment_target=99), updated_later(record, 20)
+    assert [write_trial(r) for r in (record, changed, back)] == [WriteResult.CREATED, *[WriteResult.UPDATED] * 2]
+    assert SourceRecord.objects.count() == 3
+    assert Trial.objects.get().enrollment_target == record.enrollment_target
+
+
+@pytest.mark.django_db
+def test_a_file_holding_one_study_twice_is_all_unchanged_the_second_time(tmp_path):
+    study = json.loads(STUDY.read_text())
+    again = json.loads(STUDY.read_text())
+    again["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = 12345
+    (tmp_path / "twice.jsonl").write_text(json.dumps(study) + "\n" + json.dumps(again) + "\n")
+    assert "1 created, 1 updated" in ingest(tmp_path / "twice.jsonl")[0]
+    assert "0 created, 0 updated, 2 unchanged" in ingest(tmp_path / "twice.jsonl")[0]
+    assert SourceRecord.objects.count() == 2
 
 
 def write_bad_batch(folder, seed_bytes):
