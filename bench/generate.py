@@ -119,10 +119,8 @@ def load(total: int, start_number: int = 0, *, seed: int = 20261123) -> None:
         write_trials(batch, origins=["bench"] * len(batch))
         done = min(total, batch_start + BATCH) - start_number
         rate = done / (time.monotonic() - began)
-        print(
-            f"{min(total, batch_start + BATCH):>9,} trials  {rate:,.0f}/s  eta {(total - start_number - done) / rate / 60:.0f} min",
-            flush=True,
-        )
+        minutes_left = (total - start_number - done) / rate / 60
+        print(f"{min(total, batch_start + BATCH):>9,} trials  {rate:,.0f}/s  eta {minutes_left:.0f} min", flush=True)
 
 
 if __name__ == "__main__":

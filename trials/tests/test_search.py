@@ -49,6 +49,15 @@ def test_chinese_finds_only_trials_containing_that_exact_run_of_characters(clien
     assert found(client, q="头股骨") == []
 
 
+def test_a_search_matching_nothing_says_so_and_still_counts_the_other_values_of_its_filter(client, seeds_loaded):
+    html = client.get("/", {"q": "osteonecrosis", "status": "COMPLETED"}).content.decode()
+    assert total(html) == "0"
+    assert "most relevant first" not in html
+    assert "No registered trial matches <strong>osteonecrosis</strong> with these filters" in html
+    # What choosing the trial's own status instead would give.
+    assert re.search(r"Not yet recruiting</a>\s*<span class=\"n\"[^>]*>1</span>", html)
+
+
 def test_an_excluded_word_removes_the_trials_that_contain_it(client, seeds_loaded):
     assert "NCT06731192" in found(client, q="stem cells")
     results = found(client, q="stem cells -alport")
