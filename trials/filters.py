@@ -3,7 +3,9 @@ so the count shown beside a value is the number of trials a click on it gives.""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import django_filters
 from django import forms
@@ -13,6 +15,19 @@ from .choices import InterventionType, IpdSharing, Phase, RegistrationTiming, Re
 from .models import Trial, TrialFacet
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """The active filters as values, for a search index that holds them beside each trial's words."""
+
+    facets: dict[str, list[str]]  # facet name: any of these values
+    age: float | None = None  # accepts a patient of this age; a missing limit is open
+    start_date: tuple[datetime.date | None, datetime.date | None] = (None, None)  # inclusive
+    enrollment: tuple[int | None, int | None] = (None, None)  # inclusive
+
+    def __bool__(self) -> bool:
+        return bool(self.facets) or self.age is not None or any(self.start_date) or any(self.enrollment)
 
 
 class AnyValuesField(forms.Field):
@@ -91,6 +106,18 @@ class TrialFilter(django_filters.FilterSet):
         cleaned = self.form.cleaned_data
         return {name: value for name, value in cleaned.items() if value not in (None, "", [], ()) and _set(value)}
 
+    def narrowing(self, *, without: str | None = None) -> Narrowing:
+        """The valid filters but `without`, as plain values."""
+        active = {name: value for name, value in self.active().items() if name != without}
+        facets = {name: list(value) for name, value in active.items() if isinstance(self.filters[name], FacetFilter)}
+        age = active.get("age")
+        return Narrowing(
+            facets,
+            age=float(age) if age is not None else None,
+            start_date=_bounds(active.get("start_date"), _as_date),
+            enrollment=_bounds(active.get("enrollment"), int),
+        )
+
     def apply(self, queryset: QuerySet, *, without: str | None = None, sample_below: int | None = None) -> QuerySet:
         """The queryset narrowed by every valid filter but `without` (to count that facet's other values).
 
@@ -110,3 +137,14 @@ class TrialFilter(django_filters.FilterSet):
 def _set(value) -> bool:
     # Range filters clean to a slice; an empty one (neither end given) filters nothing.
     return not isinstance(value, slice) or value.start is not None or value.stop is not None
+
+
+def _bounds(value: slice | None, convert) -> tuple:
+    if value is None:
+        return (None, None)
+    return tuple(None if end is None else convert(end) for end in (value.start, value.stop))
+
+
+def _as_date(value) -> datetime.date:
+    # The date range field cleans to datetimes spanning the days chosen (00:00 to 23:59): the days are the bounds.
+    return value.date() if isinstance(value, datetime.datetime) else value

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
+from ..filters import Narrowing
 from .query import Clause, ParsedQuery, Terms, content_words
 from .text import cjk_bigrams
 
@@ -20,6 +21,24 @@ TABLE = "trials_searchdocument"
 # Words of titles, conditions and interventions: what a misspelt query word is corrected against.
 WORDS = "trials_searchword"
 WEIGHTS = ("A", "B", "C", "D")
+# What filters compare, beside the facet values (trials/search/text.py filter_values gives them in this order).
+FILTER_COLUMNS = (("min_age", "float8"), ("max_age", "float8"), ("start_date", "date"), ("enrollment", "int"))
+KEY_SEPARATOR = "\x1f"
+
+
+def facet_keys(pairs: Iterable[tuple[str, str]]) -> list[str]:
+    return [f"{name}={value.replace(KEY_SEPARATOR, ' ')}" for name, value in pairs]
+
+
+def sample_keys(sample: int) -> list[str]:
+    """Keys naming the slices of trials a trial belongs to (sample below 2, 4, ... 128): in the same GIN index as
+    the facet values, so a slice's trials having some values are found in the index, not by reading rows."""
+    return [f"sample<{bound}" for bound in SLICE_BOUNDS if sample < bound]
+
+
+SLICE_BOUNDS = (2, 4, 8, 16, 32, 64, 128)
+
+
 SORT_COLUMNS = ("last_update_date", "start_date", "registration_date", "enrollment")
 
 
@@ -72,22 +91,83 @@ class PostgresSearch:
         "DROP STATISTICS IF EXISTS trials_trialfacet_name_value",
     )
 
-    def index(self, rows: Iterable[tuple[int, int, dict[str, str]]]) -> None:
+    holds_filters = True
+
+    def index(self, rows: Iterable[tuple[int, int, dict[str, str]]], filters: dict[int, tuple]) -> None:
+        """Write each trial's document, and beside it what the filters read (its facet values as `name=value`
+        keys, its ages, start date and enrolment), so that a search with filters reads one table."""
         rows = list(rows)
         if not rows:
             return
         # One statement for the whole batch: the texts go in as arrays and PostgreSQL builds the documents.
         columns = [[trial_id for trial_id, _, _ in rows], [sample for _, sample, _ in rows]]
         columns += [[texts[weight] for _, _, texts in rows] for weight in WEIGHTS]
+        columns.append(
+            [KEY_SEPARATOR.join(facet_keys(filters[trial_id][0]) + sample_keys(sample)) for trial_id, sample, _ in rows]
+        )
+        columns += [[filters[trial_id][1][column] for trial_id, _, _ in rows] for column in range(len(FILTER_COLUMNS))]
         document = " || ".join(f"setweight(to_tsvector('english', {w.lower()}), '{w}')" for w in WEIGHTS)
+        filter_names = ", ".join(name for name, _ in FILTER_COLUMNS)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {TABLE} (trial_id, sample, document) SELECT id, sample, {document} "
-                "FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-                f"AS batch(id, sample, {', '.join(w.lower() for w in WEIGHTS)}) "
-                "ON CONFLICT (trial_id) DO UPDATE SET sample = EXCLUDED.sample, document = EXCLUDED.document",
-                columns,
+                f"INSERT INTO {TABLE} (trial_id, sample, document, facets, {filter_names}) "
+                f"SELECT id, sample, {document}, string_to_array(facets, %s), {filter_names} "
+                "FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+                + ", ".join(f"%s::{kind}[]" for _, kind in FILTER_COLUMNS)
+                + f") AS batch(id, sample, {', '.join(w.lower() for w in WEIGHTS)}, facets, {filter_names}) "
+                "ON CONFLICT (trial_id) DO UPDATE SET sample = EXCLUDED.sample, document = EXCLUDED.document, "
+                "facets = EXCLUDED.facets, " + ", ".join(f"{name} = EXCLUDED.{name}" for name, _ in FILTER_COLUMNS),
+                [KEY_SEPARATOR, *columns],
             )
+
+    def where(
+        self, query: ParsedQuery, narrowing: Narrowing, *, sample_below: int | None = None, probe: bool = False
+    ) -> tuple[str, list]:
+        """The condition on this table for trials matching the words and the filters ("" for every trial).
+
+        With `probe`, words are checked on the row at hand (ts_match_vq) rather than looked up in the index."""
+        conditions, params = [], []
+        if sample_below is not None and sample_below in SLICE_BOUNDS:
+            conditions.append("facets @> %s::text[]")
+            params.append([f"sample<{sample_below}"])
+        elif sample_below is not None:
+            conditions.append(f"sample < {int(sample_below)}")
+        for name, values in narrowing.facets.items():
+            conditions.append("facets && %s::text[]")
+            params.append(facet_keys((name, value) for value in values))
+        if narrowing.age is not None:
+            conditions.append("(min_age IS NULL OR min_age <= %s) AND (max_age IS NULL OR max_age >= %s)")
+            params += [narrowing.age, narrowing.age]
+        for column, (low, high) in (("start_date", narrowing.start_date), ("enrollment", narrowing.enrollment)):
+            if low is not None:
+                conditions.append(f"{column} >= %s")
+                params.append(low)
+            if high is not None:
+                conditions.append(f"{column} <= %s")
+                params.append(high)
+        if query.included or query.excluded:
+            if query.included:
+                sql, words = self._tsquery(query)
+                negate = ""
+            else:  # only exclusions ("-alport"): every trial but those matching any of them
+                sql, words = self._tsquery(
+                    ParsedQuery(query.text, tuple(Clause(c.alternatives) for c in query.excluded))
+                )
+                negate = "NOT "
+            match = f"ts_match_vq(document, {sql})" if probe else f"document @@ ({sql})"
+            conditions.append(negate + match)
+            params += words
+        return " AND ".join(conditions), params
+
+    def facet_counts(self, where: str, params: list) -> list[tuple[str, str, int]]:
+        """(facet, value, trials) over the trials meeting `where`."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT key, COUNT(*) FROM {TABLE}, unnest(facets) key {'WHERE ' + where if where else ''} "
+                "GROUP BY key",
+                params,
+            )
+            return [(*key.split("=", 1), number) for key, number in cursor.fetchall() if "=" in key]
 
     def add_words(self, words: set[str]) -> None:
         with connection.cursor() as cursor:
@@ -160,7 +240,9 @@ class SqliteSearch:
         f"DROP TABLE IF EXISTS {WORDS}",
     )
 
-    def index(self, rows: Iterable[tuple[int, int, dict[str, str]]]) -> None:
+    holds_filters = False  # filters read TrialFacet rows and the trial's columns (trials/filters.py)
+
+    def index(self, rows: Iterable[tuple[int, int, dict[str, str]]], filters: dict[int, tuple]) -> None:
         rows = list(rows)
         with connection.cursor() as cursor:
             cursor.executemany(f"DELETE FROM {TABLE} WHERE rowid = %s", [(trial_id,) for trial_id, _, _ in rows])

@@ -15,12 +15,23 @@ from functools import cached_property
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, Count, DateField, F, IntegerField, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    F,
+    IntegerField,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from ..filters import FacetFilter, TrialFilter
 from ..models import SynonymGroup, Trial, TrialFacet
-from .backends import search_backend
+from .backends import TABLE, search_backend
 from .indexing import SAMPLES
 from .query import Clause, ParsedQuery, expand_synonyms, parse_query
 from .snippets import snippet
@@ -115,6 +126,14 @@ class Search:
     def matches(self, *, without: str | None = None, sample_below: int | None = None, probe: bool = False) -> QuerySet:
         """The matching trials; with `probe`, the words are checked trial by trial instead of through the index."""
         trials = Trial.objects.order_by()  # counts and subqueries need no order; listing orders explicitly
+        if self.backend.holds_filters:
+            where, params = self._where(without=without, sample_below=sample_below, probe=probe)
+            if not where:
+                return trials
+            if probe:
+                found = f'EXISTS (SELECT 1 FROM {TABLE} WHERE trial_id = "trials_trial"."id" AND {where})'
+                return trials.alias(found=RawSQL(found, params, output_field=BooleanField())).filter(found=True)
+            return trials.filter(id__in=RawSQL(f"SELECT trial_id FROM {TABLE} WHERE {where}", params))
         if sample_below is not None:
             trials = trials.filter(sample__lt=sample_below)
         trials = self.filters.apply(trials, without=without, sample_below=sample_below)
@@ -127,6 +146,10 @@ class Search:
             excluded = ParsedQuery(self.query.text, tuple(Clause(c.alternatives) for c in self.query.excluded))
             return trials.exclude(id__in=self.backend.matching_ids(excluded))
         return trials
+
+    def _where(self, *, without: str | None = None, sample_below: int | None = None, probe: bool = False):
+        narrowing = self.filters.narrowing(without=without)
+        return self.backend.where(self.query, narrowing, sample_below=sample_below, probe=probe)
 
     def measure(self, *, without: str | None = None) -> _Measure:
         """Count the matches exactly when they are few, else estimate them from the sampled slice.
@@ -153,13 +176,22 @@ class Search:
         if exact is not None and exact <= EXACT_LIMIT:
             return _Measure(Total(exact, exact=True), None, catalogue)
         estimate = exact if exact is not None else max(in_slice * SAMPLES // SLICE, EXACT_LIMIT + 1)
-        sample_below = min(SAMPLES, max(1, math.ceil(SAMPLES * TARGET_SAMPLED / estimate)))
+        # A power of two: the slices the PostgreSQL index knows (backends.sample_keys); between one and two times
+        # TARGET_SAMPLED trials are then read.
+        sample_below = min(SAMPLES, 2 ** math.ceil(math.log2(max(1, SAMPLES * TARGET_SAMPLED / estimate))))
         return _Measure(Total(estimate, exact=False), sample_below, catalogue)
 
     def facet_counts(self, names: list[str], measure: _Measure, *, without: str | None = None) -> dict:
         counts: dict[str, dict[str, Total]] = {name: {} for name in names}
         if measure.total.value == 0:
             return counts  # known without reading every match's values again, which can take long to find none
+        scale = 1 if measure.total.exact else SAMPLES / measure.sample_below
+        if self.backend.holds_filters:
+            where, params = self._where(without=without, sample_below=measure.sample_below)
+            for name, value, number in self.backend.facet_counts(where, params):
+                if name in counts:
+                    counts[name][value] = Total(round(number * scale), exact=measure.total.exact)
+            return counts
         rows = TrialFacet.objects.filter(name__in=names)
         if self._filtered:
             # Read each matching trial's values through the (trial, name, value) index alone.
@@ -167,7 +199,6 @@ class Search:
             rows = rows.filter(trial_id__in=matches.values("id"))
         elif measure.sample_below is not None:
             rows = rows.filter(sample__lt=measure.sample_below)
-        scale = 1 if measure.total.exact else SAMPLES / measure.sample_below
         for name, value, number in rows.values_list("name", "value").annotate(n=Count("*")).order_by():
             counts[name][value] = Total(round(number * scale), exact=measure.total.exact)
         return counts

@@ -114,3 +114,15 @@ def facet_values(trial) -> list[tuple[str, str]]:
         *(("sponsor", sponsor.name) for sponsor in children(trial, "sponsors")),
     ]
     return list(dict.fromkeys((facet, value[:200]) for facet, value in pairs if value))
+
+
+def filter_values(trial) -> tuple:
+    """(youngest age, oldest age, start date, enrolment) of a trial or an ingest record: what filters compare."""
+    start = trial.start_date
+    actual = trial.enrollment_actual
+    return (
+        trial.min_age_years,
+        trial.max_age_years,
+        getattr(start, "value", start),  # an ingest record's dates are partial dates
+        actual if actual is not None else trial.enrollment_target,
+    )
