@@ -1,5 +1,6 @@
-"""The search page's filters. Every facet filter reads the TrialFacet rows, the same rows its counts come from,
-so the count shown beside a value is the number of trials a click on it gives."""
+"""The search page's filters. Every facet filter reads the values its counts come from (TrialFacet rows on SQLite,
+the facet keys of the search document on PostgreSQL), so the count shown beside a value is the number of trials a
+click on it gives."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Keeping the search index current: facet rows, the full-text document and the spelling vocabulary."""
+"""Keeping the search index current: facet values, the full-text document and the spelling vocabulary."""
 
 from __future__ import annotations
 
@@ -25,16 +25,18 @@ def index_trials(items: Sequence[tuple[int, int, object]], *, new: bool = False)
     prefetched. `new` trials have nothing indexed yet, so nothing is deleted first."""
     if not items:
         return
-    if not new:
-        TrialFacet.objects.filter(trial_id__in=[trial_id for trial_id, _, _ in items]).delete()
-    insert_rows(
-        TrialFacet,
-        ["trial", "name", "value", "sample"],
-        ((trial_id, name, value, sample) for trial_id, sample, source in items for name, value in facet_values(source)),
-    )
     backend = search_backend()
+    facets = {trial_id: facet_values(source) for trial_id, _, source in items}
+    if not backend.holds_filters:  # PostgreSQL keeps the facet values in the search document instead
+        if not new:
+            TrialFacet.objects.filter(trial_id__in=list(facets)).delete()
+        insert_rows(
+            TrialFacet,
+            ["trial", "name", "value", "sample"],
+            ((trial_id, name, value, sample) for trial_id, sample, _ in items for name, value in facets[trial_id]),
+        )
     texts = [(trial_id, sample, weighted_texts(source)) for trial_id, sample, source in items]
-    backend.index(texts, {trial_id: (facet_values(source), filter_values(source)) for trial_id, _, source in items})
+    backend.index(texts, {trial_id: (facets[trial_id], filter_values(source)) for trial_id, _, source in items})
     backend.add_words({word for _, _, by_weight in texts for word in VOCABULARY_WORD.findall(by_weight["A"].lower())})
 
 
