@@ -119,17 +119,26 @@ class TrialFilter(django_filters.FilterSet):
             enrollment=_bounds(active.get("enrollment"), int),
         )
 
-    def apply(self, queryset: QuerySet, *, without: str | None = None, sample_below: int | None = None) -> QuerySet:
+    def apply(
+        self,
+        queryset: QuerySet,
+        *,
+        without: str | None = None,
+        sample_below: int | None = None,
+        columns_only: bool = False,
+    ) -> QuerySet:
         """The queryset narrowed by every valid filter but `without` (to count that facet's other values).
 
-        `sample_below` says the queryset holds only sampled trials, so facet lookups can stay in the sample.
+        `sample_below` says the queryset holds only sampled trials, so facet lookups can stay in the sample;
+        `columns_only` applies only the filters on the trial's own columns (ages, start date, enrolment).
         """
         for name, value in self.active().items():
             if name == without:
                 continue
             item = self.filters[name]
             if isinstance(item, FacetFilter):
-                queryset = item.filter(queryset, value, sample_below=sample_below)
+                if not columns_only:
+                    queryset = item.filter(queryset, value, sample_below=sample_below)
             else:
                 queryset = item.filter(queryset, value)
         return queryset

@@ -131,6 +131,9 @@ class Search:
             if not where:
                 return trials
             if probe:
+                # The trial's own columns filtered on its row too: walking a sort index, a start date range then
+                # bounds the walk instead of being checked trial by trial.
+                trials = self.filters.apply(trials, without=without, columns_only=True)
                 found = f'EXISTS (SELECT 1 FROM {TABLE} WHERE trial_id = "trials_trial"."id" AND {where})'
                 return trials.alias(found=RawSQL(found, params, output_field=BooleanField())).filter(found=True)
             return trials.filter(id__in=RawSQL(f"SELECT trial_id FROM {TABLE} WHERE {where}", params))
