@@ -181,7 +181,7 @@ class Search:
         estimate = exact if exact is not None else max(in_slice * SAMPLES // SLICE, EXACT_LIMIT + 1)
         # A power of two: the slices the PostgreSQL index knows (backends.sample_keys); between one and two times
         # TARGET_SAMPLED trials are then read.
-        sample_below = min(SAMPLES, 2 ** math.ceil(math.log2(max(1, SAMPLES * TARGET_SAMPLED / estimate))))
+        sample_below = min(SAMPLES, 2 ** math.ceil(math.log2(max(SLICE, SAMPLES * TARGET_SAMPLED / estimate))))
         return _Measure(Total(estimate, exact=False), sample_below, catalogue)
 
     def facet_counts(self, names: list[str], measure: _Measure, *, without: str | None = None) -> dict:
