@@ -127,7 +127,10 @@ class PostgresSearch:
 
         With `probe`, words are checked on the row at hand (ts_match_vq) rather than looked up in the index."""
         conditions, params = [], []
-        if sample_below is not None and sample_below in SLICE_BOUNDS:
+        if sample_below == SLICE_BOUNDS[0] and query.included:
+            # The smallest slice's words have an index of their own (slice_idx), used for this very predicate.
+            conditions.append(f"sample < {SLICE_BOUNDS[0]}")
+        elif sample_below in SLICE_BOUNDS:
             conditions.append("facets @> %s::text[]")
             params.append([f"sample<{sample_below}"])
         elif sample_below is not None:
