@@ -163,7 +163,12 @@ def main() -> None:
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM (ANALYZE)")
     total = Trial.objects.count()
-    print(f"{connection.vendor}: {total:,} trials")
+    setting = ""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW shared_buffers")
+            setting = f", shared_buffers {cursor.fetchone()[0]}"
+    print(f"{connection.vendor}: {total:,} trials{setting}")
 
     rng = random.Random(args.seed)
     ids = list(Trial.objects.filter(sample=0).values_list("registry_id", flat=True)[:2000])
