@@ -351,7 +351,8 @@ class Biospecimen(TrialChild):
 
 
 class TrialFacet(models.Model):
-    """One value a trial is filtered and counted under (status, phase, country, ...), written with the trial."""
+    """One value a trial is filtered and counted under (status, phase, country, ...), written with the trial on
+    SQLite; PostgreSQL keeps the same values as keys in the search document (trials/search/backends.py)."""
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="facets", db_index=False)
     name = models.CharField(max_length=20)
