@@ -1,7 +1,9 @@
 """Full-text search on the two databases we run on: PostgreSQL tsvector and SQLite FTS5.
 
-Both index the same weighted text (see text.py) and answer the same parsed query; the engine above them
-only ever asks for "the ids of trials matching" and "a relevance score".
+Both index the same weighted text (see text.py) and answer the same parsed query with a relevance score. On
+SQLite the engine asks for "the ids of trials matching the words" and applies the filters on TrialFacet rows
+and the trial's columns; PostgreSQL holds the filtered values beside the words (`holds_filters`), so the engine
+asks it for one condition on the words and the filters together (`where`) and for facet counts under it.
 """
 
 from __future__ import annotations
@@ -203,21 +205,6 @@ class PostgresSearch:
         if excluded:
             sql = f"({sql}) && !!(" + " || ".join(s for s, _ in excluded) + ")"
         return sql, [p for _, params in (*included, *excluded) for p in params]
-
-    def matching_ids(self, query: ParsedQuery, *, sample_below: int | None = None) -> RawSQL:
-        sql, params = self._tsquery(query)
-        sample = f"sample < {int(sample_below)} AND " if sample_below is not None else ""
-        return RawSQL(f"SELECT trial_id FROM {TABLE} WHERE {sample}document @@ ({sql})", params)
-
-    def trial_matches(self, query: ParsedQuery) -> RawSQL:
-        # ts_match_vq() is the function behind @@; called by name it cannot use the GIN index, which is the
-        # point: the caller has a few candidate trials and wants each checked, not a broad word's every match.
-        sql, params = self._tsquery(query)
-        return RawSQL(
-            f'EXISTS (SELECT 1 FROM {TABLE} WHERE trial_id = "trials_trial"."id" AND ts_match_vq(document, {sql}))',
-            params,
-            output_field=BooleanField(),
-        )
 
     def relevance(self, query: ParsedQuery) -> RawSQL:
         sql, params = self._tsquery(query)
