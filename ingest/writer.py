@@ -218,8 +218,10 @@ def _unchanged(record: TrialRecord, spelled_snapshot: bytes, stored: _Stored) ->
     """Whether a record leaves its stored trial as it is."""
     # Unchanged is the same normalised content, whatever the raw bytes' layout or the parser's version.
     checksum = hashlib.sha256(spelled_snapshot).hexdigest()
-    if checksum == stored.checksum or not stored.format:
-        return checksum == stored.checksum
+    if checksum == stored.checksum:
+        return True
+    if not stored.format:  # no version stored yet to compare with
+        return False
     # WHO ICTRP republishes registries' records with fewer fields; the registry's own record stands.
     if record.source_format in SECOND_HAND_FORMATS and stored.format not in SECOND_HAND_FORMATS:
         return True

@@ -27,9 +27,6 @@ class Narrowing:
     start_date: tuple[datetime.date | None, datetime.date | None] = (None, None)  # inclusive
     enrollment: tuple[int | None, int | None] = (None, None)  # inclusive
 
-    def __bool__(self) -> bool:
-        return bool(self.facets) or self.age is not None or any(self.start_date) or any(self.enrollment)
-
 
 class AnyValuesField(forms.Field):
     """Repeated parameters taken as they are: countries and sponsors have no fixed list."""

@@ -150,15 +150,10 @@ class PostgresSearch:
             if high is not None:
                 conditions.append(f"{column} <= %s")
                 params.append(high)
-        if query.included or query.excluded:
-            if query.included:
-                sql, words = self._tsquery(query)
-                negate = ""
-            else:  # only exclusions ("-alport"): every trial but those matching any of them
-                sql, words = self._tsquery(
-                    ParsedQuery(query.text, tuple(Clause(c.alternatives) for c in query.excluded))
-                )
-                negate = "NOT "
+        if query:
+            # Only exclusions ("-alport"): every trial but those matching any of them.
+            negate = "" if query.included else "NOT "
+            sql, words = self._tsquery(query if query.included else query.exclusions())
             match = f"ts_match_vq(document, {sql})" if probe else f"document @@ ({sql})"
             conditions.append(negate + match)
             params += words

@@ -33,7 +33,7 @@ from ..filters import FacetFilter, TrialFilter
 from ..models import SynonymGroup, Trial, TrialFacet
 from .backends import TABLE, search_backend
 from .indexing import SAMPLES
-from .query import Clause, ParsedQuery, expand_synonyms, parse_query
+from .query import ParsedQuery, expand_synonyms, parse_query
 from .snippets import snippet
 
 EXACT_LIMIT = 1000
@@ -146,8 +146,7 @@ class Search:
             return trials.filter(id__in=self.backend.matching_ids(self.query, sample_below=sample_below))
         if self.query.excluded:
             # Only exclusions ("-alport"): every trial but those matching any of them.
-            excluded = ParsedQuery(self.query.text, tuple(Clause(c.alternatives) for c in self.query.excluded))
-            return trials.exclude(id__in=self.backend.matching_ids(excluded))
+            return trials.exclude(id__in=self.backend.matching_ids(self.query.exclusions()))
         return trials
 
     def _where(self, *, without: str | None = None, sample_below: int | None = None, probe: bool = False):

@@ -47,6 +47,10 @@ class ParsedQuery:
     def excluded(self) -> tuple[Clause, ...]:
         return tuple(clause for clause in self.clauses if clause.excluded)
 
+    def exclusions(self) -> ParsedQuery:
+        """The excluded clauses as a query of their own: what a search of only exclusions ("-alport") leaves out."""
+        return ParsedQuery(self.text, tuple(Clause(clause.alternatives) for clause in self.excluded))
+
     def __bool__(self) -> bool:
         return bool(self.clauses)
 
