@@ -23,8 +23,15 @@ TABLE = "trials_searchdocument"
 # Words of titles, conditions and interventions: what a misspelt query word is corrected against.
 WORDS = "trials_searchword"
 WEIGHTS = ("A", "B", "C", "D")
-# What filters compare, beside the facet values (trials/search/text.py filter_values gives them in this order).
-FILTER_COLUMNS = (("min_age", "float8"), ("max_age", "float8"), ("start_date", "date"), ("enrollment", "int"))
+# What filters compare, beside the facet values, and what listings sort by (text.py column_values, in this order).
+COLUMNS = (
+    ("min_age", "float8"),
+    ("max_age", "float8"),
+    ("start_date", "date"),
+    ("enrollment", "int"),
+    ("last_update_date", "date"),
+    ("registration_date", "date"),
+)
 KEY_SEPARATOR = "\x1f"
 
 
@@ -97,7 +104,8 @@ class PostgresSearch:
 
     def index(self, rows: Iterable[tuple[int, int, dict[str, str]]], filters: dict[int, tuple]) -> None:
         """Write each trial's document, and beside it what the filters read (its facet values as `name=value`
-        keys, its ages, start date and enrolment), so that a search with filters reads one table."""
+        keys, its ages, start date and enrolment) and its sort keys, so that a search reads one table until it
+        has its page of trials."""
         rows = list(rows)
         if not rows:
             return
@@ -107,18 +115,18 @@ class PostgresSearch:
         columns.append(
             [KEY_SEPARATOR.join(facet_keys(filters[trial_id][0]) + sample_keys(sample)) for trial_id, sample, _ in rows]
         )
-        columns += [[filters[trial_id][1][column] for trial_id, _, _ in rows] for column in range(len(FILTER_COLUMNS))]
+        columns += [[filters[trial_id][1][column] for trial_id, _, _ in rows] for column in range(len(COLUMNS))]
         document = " || ".join(f"setweight(to_tsvector('english', {w.lower()}), '{w}')" for w in WEIGHTS)
-        filter_names = ", ".join(name for name, _ in FILTER_COLUMNS)
+        column_names = ", ".join(name for name, _ in COLUMNS)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {TABLE} (trial_id, sample, document, facets, {filter_names}) "
-                f"SELECT id, sample, {document}, string_to_array(facets, %s), {filter_names} "
+                f"INSERT INTO {TABLE} (trial_id, sample, document, facets, {column_names}) "
+                f"SELECT id, sample, {document}, string_to_array(facets, %s), {column_names} "
                 "FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-                + ", ".join(f"%s::{kind}[]" for _, kind in FILTER_COLUMNS)
-                + f") AS batch(id, sample, {', '.join(w.lower() for w in WEIGHTS)}, facets, {filter_names}) "
+                + ", ".join(f"%s::{kind}[]" for _, kind in COLUMNS)
+                + f") AS batch(id, sample, {', '.join(w.lower() for w in WEIGHTS)}, facets, {column_names}) "
                 "ON CONFLICT (trial_id) DO UPDATE SET sample = EXCLUDED.sample, document = EXCLUDED.document, "
-                "facets = EXCLUDED.facets, " + ", ".join(f"{name} = EXCLUDED.{name}" for name, _ in FILTER_COLUMNS),
+                "facets = EXCLUDED.facets, " + ", ".join(f"{name} = EXCLUDED.{name}" for name, _ in COLUMNS),
                 [KEY_SEPARATOR, *columns],
             )
 
@@ -129,9 +137,12 @@ class PostgresSearch:
 
         With `probe`, words are checked on the row at hand (ts_match_vq) rather than looked up in the index."""
         conditions, params = [], []
-        if sample_below == SLICE_BOUNDS[0] and query.included:
-            # The smallest slice's words have an index of their own (slice_idx), used for this very predicate.
-            conditions.append(f"sample < {SLICE_BOUNDS[0]}")
+        if sample_below is not None and query.included and (sample_below == SLICE_BOUNDS[0] or sample_below >= 64):
+            # The smallest slice's words have an index of their own (slice_idx), used for this very predicate. A
+            # large slice (a quarter of all trials or more) goes with words matching few trials: checking each
+            # match's row is then cheaper than reading the slice's long entry in the facets index (measured at
+            # 500,000 trials: 2,456 matches, half sampled, 18 ms against 52 ms).
+            conditions.append(f"sample < {int(sample_below)}")
         elif sample_below in SLICE_BOUNDS:
             conditions.append("facets @> %s::text[]")
             params.append([f"sample<{sample_below}"])
@@ -158,6 +169,19 @@ class PostgresSearch:
             conditions.append(negate + match)
             params += words
         return " AND ".join(conditions), params
+
+    def first(self, where: str, params: list, order: str | ParsedQuery, count: int) -> RawSQL:
+        """The ids of the first `count` trials meeting `where`, by a sort column (largest first, trials without a
+        value last) or by relevance to a query, ties broken by the newest id."""
+        if isinstance(order, str):
+            key, key_params = f"{order} DESC NULLS LAST", []
+        else:
+            sql, key_params = self._tsquery(order)
+            key = f"ts_rank(document, {sql}) DESC"
+        return RawSQL(
+            f"SELECT trial_id FROM {TABLE} {'WHERE ' + where if where else ''} ORDER BY {key}, trial_id DESC LIMIT %s",
+            [*params, *key_params, count],
+        )
 
     def facet_counts(self, where: str, params: list) -> list[tuple[str, str, int]]:
         """(facet, value, trials) over the trials meeting `where`."""

@@ -153,6 +153,13 @@ class Search:
         narrowing = self.filters.narrowing(without=without)
         return self.backend.where(self.query, narrowing, sample_below=sample_below, probe=probe)
 
+    def _ids_sql(self, *, without: str | None = None, sample_below: int | None = None) -> tuple[str, list]:
+        """The ids of the matching trials as SQL; on PostgreSQL read from the search table alone."""
+        if self.backend.holds_filters:
+            where, params = self._where(without=without, sample_below=sample_below)
+            return f"SELECT trial_id FROM {TABLE}{' WHERE ' + where if where else ''}", params
+        return self.matches(without=without, sample_below=sample_below).values("id").query.sql_with_params()
+
     def measure(self, *, without: str | None = None) -> _Measure:
         """Count the matches exactly when they are few, else estimate them from the sampled slice.
 
@@ -162,10 +169,8 @@ class Search:
         the planner to scan in index order hoping to stop early, which never happens when two broad conditions
         have few trials in common.
         """
-        sampled_sql, sampled_params = (
-            self.matches(without=without, sample_below=SLICE).values("id").query.sql_with_params()
-        )
-        every_sql, every_params = self.matches(without=without).values("id").query.sql_with_params()
+        sampled_sql, sampled_params = self._ids_sql(without=without, sample_below=SLICE)
+        every_sql, every_params = self._ids_sql(without=without)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT n, CASE WHEN n <= %s THEN (SELECT COUNT(*) FROM ({every_sql}) every_match) END, "
@@ -232,8 +237,11 @@ class Search:
         ]
         return Facet(name, str(facet_filter.label), values, hidden=max(0, len(ordered) - FACET_LENGTH))
 
+    def _ranked(self, main: _Measure) -> bool:
+        return SORTS[self.sort][1] is None and bool(self.query.included) and main.total.exact
+
     def ordered(self, matches: QuerySet, main: _Measure) -> tuple[QuerySet, bool]:
-        ranked = SORTS[self.sort][1] is None and bool(self.query.included) and main.total.exact
+        ranked = self._ranked(main)
         if ranked:
             matches = matches.annotate(relevance=self.backend.relevance(self.query))
             order = [F("relevance").desc(), F("id").desc()]
@@ -258,6 +266,9 @@ class Search:
         return [key.desc(), F("id").desc()]
 
     def _page(self, main: _Measure, page_number) -> tuple[Page, bool]:
+        paginator = Paginator(Trial.objects.none(), PAGE_SIZE)
+        paginator.count = min(main.total.value, MAX_RESULTS)
+        number = paginator.get_page(page_number).number
         density = main.total.value / max(main.catalogue, 1)
         if not main.total.exact and density >= DENSE:
             # A broad match (never ranked, so listed by a column): walk the trials in that order and check
@@ -265,10 +276,18 @@ class Search:
             listing = self.matches(probe=True).order_by(*self._column_order())
             ranked = False
         else:
-            listing, ranked = self.ordered(self.matches(), main)
-        paginator = Paginator(listing.with_listing_data(), PAGE_SIZE)
-        paginator.count = min(main.total.value, MAX_RESULTS)
-        return paginator.get_page(page_number), ranked
+            listing, ranked = self.ordered(self._first(number * PAGE_SIZE, main), main)
+        paginator.object_list = listing.with_listing_data()
+        return paginator.page(number), ranked
+
+    def _first(self, count: int, main: _Measure) -> QuerySet:
+        """The matches, or on PostgreSQL only the first `count` of them in the listing's order: they are found and
+        sorted in the search table, which holds the sort keys, so that only a page of trial rows is read."""
+        if not self.backend.holds_filters or self.query.registry_id:  # an id typed comes first: see ordered()
+            return self.matches()
+        where, params = self._where()
+        order = self.query if self._ranked(main) else SORTS[self.sort][1] or "last_update_date"
+        return Trial.objects.order_by().filter(id__in=self.backend.first(where, params, order, count))
 
     def results(self, page_number) -> SearchResults:
         main = self.measure()

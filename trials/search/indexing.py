@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from ..bulk import insert_rows
 from ..models import Trial, TrialFacet
 from .backends import search_backend
-from .text import facet_values, filter_values, weighted_texts
+from .text import column_values, facet_values, weighted_texts
 
 SAMPLES = 256
 VOCABULARY_WORD = re.compile(r"[a-z][a-z'-]{3,40}")
@@ -36,7 +36,7 @@ def index_trials(items: Sequence[tuple[int, int, object]], *, new: bool = False)
             ((trial_id, name, value, sample) for trial_id, sample, _ in items for name, value in facets[trial_id]),
         )
     texts = [(trial_id, sample, weighted_texts(source)) for trial_id, sample, source in items]
-    backend.index(texts, {trial_id: (facets[trial_id], filter_values(source)) for trial_id, _, source in items})
+    backend.index(texts, {trial_id: (facets[trial_id], column_values(source)) for trial_id, _, source in items})
     backend.add_words({word for _, _, by_weight in texts for word in VOCABULARY_WORD.findall(by_weight["A"].lower())})
 
 

@@ -116,13 +116,19 @@ def facet_values(trial) -> list[tuple[str, str]]:
     return list(dict.fromkeys((facet, value[:200]) for facet, value in pairs if value))
 
 
-def filter_values(trial) -> tuple:
-    """(youngest age, oldest age, start date, enrolment) of a trial or an ingest record: what filters compare."""
-    start = trial.start_date
+def column_values(trial) -> tuple:
+    """(youngest age, oldest age, start date, enrolment, last update, registration date) of a trial or an ingest
+    record: what filters compare and what listings sort by."""
     actual = trial.enrollment_actual
     return (
         trial.min_age_years,
         trial.max_age_years,
-        getattr(start, "value", start),  # an ingest record's dates are partial dates
+        _date(trial.start_date),
         actual if actual is not None else trial.enrollment_target,
+        _date(trial.last_update_date),
+        _date(trial.registration_date),
     )
+
+
+def _date(value):
+    return getattr(value, "value", value)  # an ingest record's dates are partial dates

@@ -150,6 +150,16 @@ def test_results_sort_by_enrolment_and_paging_keeps_every_filter(client, seeds_l
     assert sorted(next_link.split("&")) == ["country=China", "page=2", "q=china", "sort=start"]
 
 
+@pytest.mark.parametrize("sort", list(engine.SORTS))
+@pytest.mark.parametrize("q", ["", "china", "stem cells"])
+def test_pages_follow_on_from_each_other_in_every_order(client, seeds_loaded, monkeypatch, sort, q):
+    whole = found(client, q=q, sort=sort)
+    assert len(whole) >= 2
+    monkeypatch.setattr(engine, "PAGE_SIZE", 2)
+    pages = range(1, (len(whole) + 1) // 2 + 1)
+    assert [registry_id for page in pages for registry_id in found(client, q=q, sort=sort, page=page)] == whole
+
+
 def test_results_show_titles_in_both_languages_and_a_marked_snippet(client, seeds_loaded):
     html = client.get("/", {"q": "肝衰竭"}).content.decode()
     assert "慢加急性肝衰竭" in html or "肝衰竭" in html
