@@ -115,16 +115,29 @@ def clean(value: str | None) -> str:
     """One line of registry text: entities decoded, whitespace collapsed."""
     if not value:
         return ""
-    return " ".join(html.unescape(value).split())
+    if "&" in value:
+        value = html.unescape(value)
+    return " ".join(value.split())
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def clean_block(value: str | None) -> str:
     """Multi-line registry text: entities decoded, blank runs collapsed, paragraphs kept."""
     if not value:
         return ""
-    text = html.unescape(value).replace("\r\n", "\n").replace("\r", "\n")
-    lines = [" ".join(line.split()) for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    # A parse cleans some hundred texts per study, most without entities, carriage returns or even a newline:
+    # each step runs only where it has something to do.
+    text = html.unescape(value) if "&" in value else value
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\n" not in text:
+        return " ".join(text.split())
+    text = "\n".join([" ".join(line.split()) for line in text.split("\n")])
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
 
 
 def clean_wrapped(value: str | None) -> str:
@@ -270,6 +283,7 @@ _AGE = re.compile(
     r"(\d+(?:\.\d+)?)\s*(years?|yrs?|y|minutes?|mins?|months?|mos?|m|weeks?|wks?|w|days?|d|hours?|h|岁|月|周|天)?\b",
     re.IGNORECASE,
 )
+_GLUED_UNIT = re.compile(r"(?<=\d)(?=[^\W\d_])")
 _UNIT_YEARS = {"y": 1, "m": 1 / 12, "w": 7 / 365.25, "d": 1 / 365.25, "h": 1 / 8766, "min": 1 / 525960, "岁": 1}
 _UNIT_YEARS |= {"月": 1 / 12, "周": 7 / 365.25, "天": 1 / 365.25}
 
@@ -277,7 +291,7 @@ _UNIT_YEARS |= {"月": 1 / 12, "周": 7 / 365.25, "天": 1 / 365.25}
 def parse_age(text: str | None) -> float | None:
     """An age limit in years ("18 Years" -> 18, "6 Months" -> 0.5, ">= 20age old" -> 20); None for "N/A"."""
     # A unit glued to its number ("18Years", "20age") is read as if spaced.
-    match = _AGE.search(re.sub(r"(?<=\d)(?=[^\W\d_])", " ", text or ""))
+    match = _AGE.search(_GLUED_UNIT.sub(" ", text or ""))
     if not match:
         return None
     number, unit = float(match.group(1)), (match.group(2) or "y").lower()
@@ -290,8 +304,11 @@ def parse_age(text: str | None) -> float | None:
 # --- enumerations ----------------------------------------------------------------------------
 
 
+_KEY_SEPARATORS = re.compile(r"[\s_\-,./]+")
+
+
 def _key(text: str) -> str:
-    return re.sub(r"[\s_\-,./]+", " ", unicodedata.normalize("NFKC", text).lower()).strip()
+    return _KEY_SEPARATORS.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
 
 
 def _lookup(table: dict[str, str], text: str | None) -> str:
@@ -495,6 +512,7 @@ def yes_no(text: str | None) -> bool | None:
 _ROMAN = {"0": "0", "i": "1", "ii": "2", "iii": "3", "iv": "4", "1": "1", "2": "2", "3": "3", "4": "4"}
 _PHASE_NUMBER = {"0": Phase.EARLY_PHASE1, "1": Phase.PHASE1, "2": Phase.PHASE2}
 _PHASE_NUMBER |= {"3": Phase.PHASE3, "4": Phase.PHASE4}
+_PHASE_ORDER = {phase: position for position, phase in enumerate(Phase.values)}
 
 
 def phases_from(text: str | None) -> tuple[str, ...]:
@@ -510,7 +528,7 @@ def phases_from(text: str | None) -> tuple[str, ...]:
         if phase not in found:
             found.append(phase)
     if found:
-        return tuple(sorted(found, key=list(Phase.values).index))
+        return tuple(sorted(found, key=_PHASE_ORDER.__getitem__))
     if re.search(r"\bn\s*/?\s*a\b|not applicable|其它|其他|none", key):
         return (Phase.NA,)
     return ()
@@ -519,18 +537,30 @@ def phases_from(text: str | None) -> tuple[str, ...]:
 # --- eligibility criteria --------------------------------------------------------------------
 
 _BULLET = re.compile(r"^\s*(?:[*•·\-–]|\d{1,2}\s*[.)、．）])\s+|^\s*[*•·]\s*")
-_DASH = re.compile(r"^\s*[*•·\-–]\s+(?![(（]?\d{1,2}\s*[.)）])")  # not "* 1. ...", a numbered list in a bullet
-_MARKER = re.compile(
-    r"(?:^|(?<=[\s;；。.:：,，]))[(（]?(\d{1,2})\s*([.)）、．])(?!\d)",
-)
+# A line starting with a dash, not "* 1. ..." (a numbered list in a bullet); [^\S\n] keeps each test in its line.
+_DASH_LINE = re.compile(r"^[^\S\n]*[*•·\-–][^\S\n]+(?![(（]?\d{1,2}[^\S\n]*[.)）])", re.M)
+# A list marker ("1.", "2)", "(3)") starts the text or follows a space or punctuation mark. Bracketed and bare
+# markers have a pattern each, and each tests what comes before it after its first character: a pattern that
+# starts with a character class is searched for far faster than one that starts with a lookbehind.
+_NOT_BEFORE_MARKER = r"[^\s;；。.:：,，]"
+_BRACKETED_MARKER = re.compile(rf"[(（](?<!{_NOT_BEFORE_MARKER}.)(\d{{1,2}})\s*([.)）、．])(?!\d)")
+_BARE_MARKER = re.compile(rf"(\d(?<!{_NOT_BEFORE_MARKER}\d)\d?)\s*([.)）、．])(?!\d)")
+# Every marker holds a number followed by its punctuation and no digit (not "1.5"): quicker still to scan for.
+_MARKER_HINT = re.compile(r"\d\s*[.)）、．](?!\d)")
+_ITEM_NUMBER = re.compile(r"[(（]?\d{1,2}\s*[.)）、．]\s*")
+_STYLE = {"）": ")", "．": "."}
 
 
 def split_criteria(text: str | None) -> list[str]:
     """One criterion per item of a registry's list: bullets, lines, or numbers run inline."""
-    text = clean_block(text)
+    return _criteria_items(clean_block(text))
+
+
+def _criteria_items(text: str) -> list[str]:
+    """split_criteria of a text clean_block has cleaned."""
     if not text:
         return []
-    if any(_DASH.match(line) for line in text.split("\n")):
+    if _DASH_LINE.search(text):
         # Dashed lists (CT.gov) nest numbered sub-items, or run them inline in one dashed item: lines part the
         # items, and numbers part only the item they run in.
         items = [part for item in _line_items(text) for part in _inline_items(item)]
@@ -570,41 +600,78 @@ def _inline_items(item: str) -> list[str]:
 
 
 def _strip_item(item: str) -> str:
-    item = _BULLET.sub("", item.strip(), count=1)
-    item = re.sub(r"^[(（]?\d{1,2}\s*[.)）、．]\s*", "", item)
+    item = item.strip()
+    # Both patterns only ever matched at the start (they begin with ^), so a match there is what sub() removed.
+    if bullet := _BULLET.match(item):
+        item = item[bullet.end() :]
+    if number := _ITEM_NUMBER.match(item):
+        item = item[number.end() :]
     return " ".join(item.split()).rstrip(";；,，").strip()
 
 
 def _numbered_chain(text: str) -> list[tuple[int, int]]:
     """Spans of the longest run of consecutive numbers (k, k+1, ...) sharing one punctuation style."""
-    markers = [(m.start(), m.end(), int(m.group(1)), _style(m.group(2))) for m in _MARKER.finditer(text)]
-    best: list[tuple[int, int]] = []
-    for style in {marker[3] for marker in markers}:
-        styled = [marker for marker in markers if marker[3] == style]
-        for index, first in enumerate(styled):
-            chain, expected = [first], first[2] + 1
-            for marker in styled[index + 1 :]:
-                if marker[2] == expected:
-                    chain.append(marker)
-                    expected += 1
-            if len(chain) > len(best):
-                best = chain
+    # A run takes two markers, so two hints at least; most text has fewer and is looked at no further.
+    first_hint = _MARKER_HINT.search(text)
+    if first_hint is None or _MARKER_HINT.search(text, first_hint.end()) is None:
+        return []
+    found = list(_BARE_MARKER.finditer(text))
+    if "(" in text or "（" in text:
+        # The two kinds never overlap (a bracket's digits follow the bracket, not a space), so in order of position
+        # they are the markers one pattern for both would find.
+        found += _BRACKETED_MARKER.finditer(text)
+        found.sort(key=re.Match.start)
+    markers = [(m.start(), int(m.group(1)), _STYLE.get(m.group(2), m.group(2))) for m in found]
+    best: list[int] = []
+    # Of two equally long runs, the one whose style comes first in the text is kept (not whichever a set of
+    # styles happened to yield first, which changed from one process to the next).
+    for style in dict.fromkeys(marker[2] for marker in markers):
+        styled = [marker for marker in markers if marker[2] == style]
+        # The run from a marker is the marker, then the run from the first later marker numbered one more:
+        # runs are counted from the last marker back, each in one step.
+        following: list[int | None] = [None] * len(styled)
+        lengths = [1] * len(styled)
+        first_numbered: dict[int, int] = {}
+        for index in range(len(styled) - 1, -1, -1):
+            number = styled[index][1]
+            after = first_numbered.get(number + 1)
+            if after is not None:
+                following[index], lengths[index] = after, lengths[after] + 1
+            first_numbered[number] = index
+        longest = max(lengths)
+        if longest > len(best):
+            best = []
+            index = lengths.index(longest)
+            while index is not None:
+                best.append(styled[index][0])
+                index = following[index]
     if len(best) < 2:
         return []
-    starts = [marker[0] for marker in best]
-    return list(zip(starts, [*starts[1:], len(text)], strict=True))
-
-
-def _style(punctuation: str) -> str:
-    return {"）": ")", "．": "."}.get(punctuation, punctuation)
+    return list(zip(best, [*best[1:], len(text)], strict=True))
 
 
 def eligibility_criteria(text: str | None) -> tuple[CriterionRecord, ...]:
     """The inclusion, then the exclusion criteria of a CT.gov-style eligibility text, one per item."""
-    inclusion, exclusion = split_eligibility(text)
+    return _criteria_of_cleaned(clean_block(text))
+
+
+def eligibility_text_and_criteria(text: str | None) -> tuple[str, tuple[CriterionRecord, ...]]:
+    """A CT.gov-style eligibility text as clean_block leaves it, and its criteria as eligibility_criteria reads them."""
+    cleaned = clean_block(text)
+    return cleaned, _criteria_of_cleaned(cleaned)
+
+
+def _criteria_of_cleaned(text: str) -> tuple[CriterionRecord, ...]:
+    inclusion, exclusion = _split_cleaned_eligibility(text)
     return tuple(
-        CriterionRecord(kind=CriterionKind.INCLUSION, text=item) for item in split_criteria(inclusion)
-    ) + tuple(CriterionRecord(kind=CriterionKind.EXCLUSION, text=item) for item in split_criteria(exclusion))
+        CriterionRecord(kind=CriterionKind.INCLUSION, text=item) for item in _criteria_items(_reclean(inclusion))
+    ) + tuple(CriterionRecord(kind=CriterionKind.EXCLUSION, text=item) for item in _criteria_items(_reclean(exclusion)))
+
+
+def _reclean(part: str) -> str:
+    """clean_block of a stripped piece of clean_block's output, which only an entity left in it can change."""
+    # The piece has single spaces, no spaces at line ends and no runs of blank lines; "&amp;lt;" decodes twice.
+    return clean_block(part) if "&" in part else part
 
 
 def eligibility_text(inclusion: str, exclusion: str) -> str:
@@ -617,12 +684,20 @@ def eligibility_text(inclusion: str, exclusion: str) -> str:
     return "\n\n".join(parts)
 
 
+_EXCLUSION_HEADING = re.compile(r"^\s*\**\s*exclusion criteria\s*\**\s*:?\s*$", re.I | re.M)
+_EXCLUSION_LABEL = re.compile(r"exclusion criteria\s*:", re.I)
+_INCLUSION_HEADING = re.compile(r"^\s*\**\s*inclusion criteria\s*\**\s*:?", re.I)
+
+
 def split_eligibility(text: str | None) -> tuple[str, str]:
     """Split a CT.gov-style criteria text into its inclusion and exclusion parts."""
-    text = clean_block(text)
-    match = re.search(r"^\s*\**\s*exclusion criteria\s*\**\s*:?\s*$", text, re.I | re.M)
+    return _split_cleaned_eligibility(clean_block(text))
+
+
+def _split_cleaned_eligibility(text: str) -> tuple[str, str]:
+    match = _EXCLUSION_HEADING.search(text)
     if match is None:
-        match = re.search(r"exclusion criteria\s*:", text, re.I)
+        match = _EXCLUSION_LABEL.search(text)
     inclusion, exclusion = (text[: match.start()], text[match.end() :]) if match else (text, "")
-    inclusion = re.sub(r"^\s*\**\s*inclusion criteria\s*\**\s*:?", "", inclusion, flags=re.I)
+    inclusion = _INCLUSION_HEADING.sub("", inclusion)
     return inclusion.strip(), exclusion.strip()

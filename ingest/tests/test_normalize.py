@@ -1,5 +1,8 @@
 import datetime
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -212,3 +215,14 @@ def test_html_line_collapses_breaks():
 
 def test_markdown_escapes_of_the_api_are_undone():
     assert n.unescape_markdown(r"Tom \& Jerry: 3 \* 4 \< 5 \(a\)") == "Tom & Jerry: 3 * 4 < 5 (a)"
+
+
+@pytest.mark.parametrize("seed", ["1", "2", "3"])
+def test_two_equally_long_numbered_lists_split_the_same_way_in_every_process(seed):
+    # Which style won a tie once depended on the process's string hashing (PYTHONHASHSEED).
+    text = "Patients with: 1. adults 2. consent; and (1) no cancer (2) no pregnancy"
+    code = f"from ingest.normalize import split_criteria; print(split_criteria({text!r}))"
+    run = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True
+    )
+    assert run.stdout.strip() == "['adults', 'consent; and (1) no cancer (2) no pregnancy']", run.stderr

@@ -215,6 +215,19 @@ def test_ctgov_json_lines_and_pages():
     assert record.public_title == "A & B"
 
 
+def test_ctgov_json_lines_are_decoded_as_the_json_module_decodes_them():
+    study = b'{"protocolSection": {"identificationModule": {"nctId": "NCT0000000%d"}, "designModule": %s}}'
+    lines = [
+        study % (1, b'{"enrollmentInfo": {"count": 123456789012345678901234567890}}'),  # beyond 64 bits: still an int
+        study % (2, b'{"enrollmentInfo": {"count": 40}, "note": NaN}'),  # not strict JSON, but json reads it
+        b'{"protocolSection": ',
+    ]
+    first, second, broken = ctgov_json.parse(b"\n".join(lines))
+    assert first.enrollment_target == 123456789012345678901234567890
+    assert second.enrollment_target == 40
+    assert (broken.position, broken.reason) == ("line 3", "broken JSON: Expecting value: line 1 column 21 (char 20)")
+
+
 PARTNER = "The registration number of the Partner Registry or other register:\n\n"
 
 
