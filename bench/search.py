@@ -5,13 +5,16 @@
 
 Loads N generated trials first when the database holds fewer (bench/generate.py), then times whole pages
 (search with facets, trial pages, compare pages of six trials) through Django's test client and prints
-p50/p95/p99 per kind of query and the number of SQL queries per page.
+p50/p95/p99 per kind of query, the CPU time per page (p50; this process and its PostgreSQL server process: on a
+shared virtual machine, wall times of one mix vary by half from run to run, CPU times far less) and the number
+of SQL queries per page.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import gzip
 import itertools
 import json
@@ -100,35 +103,60 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def timed(client: Client, path: str, params: dict | None = None) -> tuple[float, int, str]:
+def cpu_ms(pids: list[int]) -> float:
+    """Time these processes have spent on a CPU so far (Linux schedstat), in ms: unlike wall time, it does not
+    grow when other processes, or the virtual machine's host, take the CPU away."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):  # not Linux, or a server on another host
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    return total / 1e6
+
+
+def measured_processes() -> list[int]:
+    """This process and, on PostgreSQL, the server process serving its connection."""
+    if connection.vendor != "postgresql":
+        return [os.getpid()]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return [os.getpid(), cursor.fetchone()[0]]
+
+
+def timed(client: Client, path: str, params: dict | None = None) -> tuple[float, int, str, float]:
+    pids = measured_processes()
     with CaptureQueriesContext(connection) as queries:
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), cpu_ms(pids)
         response = client.get(path, params or {}, secure=True)
-        elapsed = (time.perf_counter() - began) * 1000
+        elapsed, cpu = (time.perf_counter() - began) * 1000, cpu_ms(pids) - began_cpu
     assert response.status_code == 200, (path, params, response.status_code)
     found = re.search(rb'<p class="count"[^>]*><strong>([^<]+)</strong>', response.content)
-    return elapsed, len(queries.captured_queries), found.group(1).decode() if found else ""
+    return elapsed, len(queries.captured_queries), found.group(1).decode() if found else "", cpu
 
 
-def report(title: str, rows: dict[str, list[tuple[float, int, str]]]) -> None:
+def report(title: str, rows: dict[str, list[tuple[float, int, str, float]]]) -> None:
     print(f"\n{title}")
-    print(f"{'kind':<16}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}  queries/page  totals seen")
+    print(
+        f"{'kind':<16}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'cpu p50':>9}"
+        "  queries/page  totals seen"
+    )
     everything = []
     for kind, samples in rows.items():
-        times = [t for t, _, _ in samples]
+        times = [t for t, _, _, _ in samples]
         everything += samples
-        queries = sorted({q for _, q, _ in samples})
-        totals = sorted({s for _, _, s in samples}, key=lambda s: (len(s), s))
+        queries = sorted({q for _, q, _, _ in samples})
+        totals = sorted({s for _, _, s, _ in samples}, key=lambda s: (len(s), s))
         shown = ", ".join(totals[:2] + (["...", totals[-1]] if len(totals) > 3 else totals[2:3]))
         print(
             f"{kind:<16}{len(times):>5}{percentile(times, 0.5):>9.1f}{percentile(times, 0.95):>9.1f}"
-            f"{percentile(times, 0.99):>9.1f}{max(times):>9.1f}  {queries[0]:>5}-{queries[-1]:<6}  {shown}"
+            f"{percentile(times, 0.99):>9.1f}{max(times):>9.1f}{percentile([c for *_, c in samples], 0.5):>9.1f}"
+            f"  {queries[0]:>5}-{queries[-1]:<6}  {shown}"
         )
-    times = [t for t, _, _ in everything]
+    times = [t for t, _, _, _ in everything]
     print(
         f"{'all':<16}{len(times):>5}{percentile(times, 0.5):>9.1f}{percentile(times, 0.95):>9.1f}"
-        f"{percentile(times, 0.99):>9.1f}{max(times):>9.1f}"
+        f"{percentile(times, 0.99):>9.1f}{max(times):>9.1f}{percentile([c for *_, c in everything], 0.5):>9.1f}"
     )
+    print("(cpu: milliseconds on a CPU of this process and its PostgreSQL server process, whatever else runs)")
 
 
 def load_in_parallel(start: int, total: int) -> None:
