@@ -6,7 +6,7 @@ COLUMNS = ("last_update_date", "registration_date")
 
 def add(apps, schema_editor):
     # PostgreSQL only: a listing sorted by these finds its page's trials in the search table, without reading
-    # every match's trial row (trials/search/backends.py PostgresSearch.top).
+    # every match's trial row (trials/search/backends.py PostgresSearch.first).
     if schema_editor.connection.vendor != "postgresql":
         return
     for column in COLUMNS:

@@ -170,6 +170,10 @@ class PostgresSearch:
             params += words
         return " AND ".join(conditions), params
 
+    def ids(self, where: str, params: list) -> tuple[str, list]:
+        """The ids of the trials meeting `where` ("" for every trial), as SQL and its parameters."""
+        return f"SELECT trial_id FROM {TABLE}{' WHERE ' + where if where else ''}", params
+
     def first(self, where: str, params: list, order: str | ParsedQuery, count: int) -> RawSQL:
         """The ids of the first `count` trials meeting `where`, by a sort column (largest first, trials without a
         value last) or by relevance to a query, ties broken by the newest id."""
@@ -178,10 +182,8 @@ class PostgresSearch:
         else:
             sql, key_params = self._tsquery(order)
             key = f"ts_rank(document, {sql}) DESC"
-        return RawSQL(
-            f"SELECT trial_id FROM {TABLE} {'WHERE ' + where if where else ''} ORDER BY {key}, trial_id DESC LIMIT %s",
-            [*params, *key_params, count],
-        )
+        sql, params = self.ids(where, params)
+        return RawSQL(f"{sql} ORDER BY {key}, trial_id DESC LIMIT %s", [*params, *key_params, count])
 
     def facet_counts(self, where: str, params: list, names: list[str]) -> list[tuple[str, str, int]]:
         """(facet, value, trials) of these facets over the trials meeting `where`."""

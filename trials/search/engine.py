@@ -136,7 +136,7 @@ class Search:
                 trials = self.filters.apply(trials, without=without, columns_only=True)
                 found = f'EXISTS (SELECT 1 FROM {TABLE} WHERE trial_id = "trials_trial"."id" AND {where})'
                 return trials.alias(found=RawSQL(found, params, output_field=BooleanField())).filter(found=True)
-            return trials.filter(id__in=RawSQL(f"SELECT trial_id FROM {TABLE} WHERE {where}", params))
+            return trials.filter(id__in=RawSQL(*self.backend.ids(where, params)))
         if sample_below is not None:
             trials = trials.filter(sample__lt=sample_below)
         trials = self.filters.apply(trials, without=without, sample_below=sample_below)
@@ -156,8 +156,7 @@ class Search:
     def _ids_sql(self, *, without: str | None = None, sample_below: int | None = None) -> tuple[str, list]:
         """The ids of the matching trials as SQL; on PostgreSQL read from the search table alone."""
         if self.backend.holds_filters:
-            where, params = self._where(without=without, sample_below=sample_below)
-            return f"SELECT trial_id FROM {TABLE}{' WHERE ' + where if where else ''}", params
+            return self.backend.ids(*self._where(without=without, sample_below=sample_below))
         return self.matches(without=without, sample_below=sample_below).values("id").query.sql_with_params()
 
     def measure(self, *, without: str | None = None) -> _Measure:
