@@ -74,7 +74,8 @@ class PostgresSearch:
         )""",
         # Estimates read a sampled slice of the trials (sample below some bound): with the sample in the index
         # (btree_gin), a slice's matches are found in the index, not by reading every match's row. The same index
-        # answers the words alone: a GIN index on the document by itself was never chosen over it.
+        # answers the words alone: a GIN index on the document by itself was never chosen over it. (Migration 0011
+        # replaced it with one index on the facet values and the document.)
         "CREATE EXTENSION IF NOT EXISTS btree_gin",
         f"CREATE INDEX {TABLE}_sample_document_idx ON {TABLE} USING gin (sample, document)",
         # The slice every estimate starts from (engine.SLICE) has its own small index.
@@ -137,7 +138,13 @@ class PostgresSearch:
 
         With `probe`, words are checked on the row at hand (ts_match_vq) rather than looked up in the index."""
         conditions, params = [], []
-        if sample_below is not None and query.included and (sample_below == SLICE_BOUNDS[0] or sample_below >= 64):
+        if sample_below is not None and sample_below < SLICE_BOUNDS[0]:
+            # Half the smallest slice: its trials are found as that slice's, then told apart on their rows, which
+            # facet counts read anyway (their cost is in each row's keys, not in finding the row).
+            conditions.append(f"sample < {SLICE_BOUNDS[0]}" if query.included else "facets @> %s::text[]")
+            params += [] if query.included else [[f"sample<{SLICE_BOUNDS[0]}"]]
+            conditions.append(f"sample < {int(sample_below)}")
+        elif sample_below is not None and query.included and (sample_below == SLICE_BOUNDS[0] or sample_below >= 64):
             # The smallest slice's words have an index of their own (slice_idx), used for this very predicate. A
             # large slice (a quarter of all trials or more) goes with words matching few trials: checking each
             # match's row is then cheaper than reading the slice's long entry in the facets index (measured at
@@ -187,12 +194,14 @@ class PostgresSearch:
 
     def facet_counts(self, where: str, params: list, names: list[str]) -> list[tuple[str, str, int]]:
         """(facet, value, trials) of these facets over the trials meeting `where`."""
+        own_keys = ""
         if len(names) == 1:  # a chosen facet counted without its choice: its own keys alone (a quarter faster)
-            where, params = " AND ".join(filter(None, [where, "starts_with(key, %s)"])), [*params, f"{names[0]}="]
+            own_keys, params = " WHERE starts_with(key, %s)", [*params, f"{names[0]}="]
+        # unnest in the select list (a ProjectSet) rather than joined laterally: a third less time a key.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT key, COUNT(*) FROM {TABLE}, unnest(facets) key {'WHERE ' + where if where else ''} "
-                "GROUP BY key",
+                f"SELECT key, COUNT(*) FROM (SELECT unnest(facets) AS key FROM {TABLE}"
+                f"{' WHERE ' + where if where else ''}) keys{own_keys} GROUP BY key",
                 params,
             )
             return [(*key.split("=", 1), number) for key, number in cursor.fetchall() if "=" in key]

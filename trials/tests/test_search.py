@@ -3,14 +3,16 @@ import dataclasses
 import io
 import json
 import re
+from collections import Counter
 
 import pytest
 
 from ingest.detect import parse
 from ingest.writer import WriteResult, write_trial, write_trials
+from trials.filters import TrialFilter
 from trials.models import SynonymGroup, Trial
 from trials.search import engine
-from trials.search.indexing import reindex
+from trials.search.indexing import SAMPLES, reindex
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +117,25 @@ def test_large_match_sets_show_estimates_marked_as_such(client, seeds_loaded, mo
     assert "(estimated)" in html
     assert "too many to rank by relevance" in html
     assert all(count.startswith("~") for _, _, count in FACET_LINK.findall(html))
+
+
+@pytest.mark.parametrize("words", ["", "china"])
+@pytest.mark.parametrize("bound", [1, 2, 4, 128])
+def test_estimated_facet_counts_scale_up_the_slice_of_trials_they_read(seeds_loaded, words, bound):
+    trials = list(Trial.objects.order_by("registry_id"))
+    for trial, sample in zip(trials, [0, 1, 3, 5, 200], strict=True):
+        Trial.objects.filter(pk=trial.pk).update(sample=sample)
+        trial.sample = sample
+    reindex(trials)
+    search = engine.Search(words, TrialFilter({}, queryset=Trial.objects.all()))
+    measure = engine._Measure(engine.Total(100_000, exact=False), sample_below=bound)
+    counts = search.facet_counts(["registry"], measure)["registry"]
+    matching = {trial.pk for trial in search.matches()}
+    read = Counter(trial.registry for trial in trials if trial.sample < bound and trial.pk in matching)
+    assert {value: count.value for value, count in counts.items()} == {
+        registry: n * SAMPLES // bound for registry, n in read.items()
+    }
+    assert read  # the slice is not empty, so the comparison says something
 
 
 def test_the_search_page_runs_the_same_queries_for_one_result_or_many(client, seeds_loaded, django_assert_num_queries):
