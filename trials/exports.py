@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterator
 
@@ -45,7 +46,7 @@ def _row(trial: Trial) -> dict:
         "status": trial.status,
         "study_type": trial.study_type,
         "phases": list(trial.phases),
-        "conditions": [condition.name for condition in trial.conditions.all()],
+        "conditions": trial.condition_names,
         "interventions": [intervention.name for intervention in trial.interventions.all()],
         "enrollment": trial.enrollment,
         "min_age_years": trial.min_age_years,
@@ -60,8 +61,9 @@ def _row(trial: Trial) -> dict:
 
 
 def rows(trials: QuerySet) -> Iterator[dict]:
-    listed = trials.with_listing_data().prefetch_related("interventions", "sponsors")
-    return (_row(trial) for trial in listed.iterator(chunk_size=CHUNK))
+    listed = trials.prefetch_related("interventions", "sponsors").iterator(chunk_size=CHUNK)
+    while chunk := list(itertools.islice(listed, CHUNK)):
+        yield from map(_row, trials.with_listing_data(chunk))
 
 
 def spreadsheet_safe(value):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from functools import cached_property
 
 from django.db import models
 from django.db.models import Q
@@ -169,10 +170,17 @@ class Trial(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("trials:detail", args=[self.registry_id])
 
-    @property
+    # Both read the trial's children (prefetched, or in one query each); a list of trials has them set at once by
+    # TrialQuerySet.with_listing_data.
+    @cached_property
     def countries(self) -> list[str]:
-        """Countries of the trial's sites, in registry order, each once (uses prefetched sites)."""
+        """Countries of the trial's sites, in registry order, each once."""
         return list(dict.fromkeys(site.country for site in self.sites.all() if site.country))
+
+    @cached_property
+    def condition_names(self) -> list[str]:
+        """The conditions as the registry states them, without the vocabulary terms added to them (MeSH)."""
+        return [condition.name for condition in self.conditions.all() if not condition.vocabulary]
 
 
 class TrialChild(models.Model):

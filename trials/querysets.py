@@ -8,19 +8,34 @@ from django.db.models import OuterRef, Prefetch, Q, Subquery
 from .registrations import OtherRegistration
 
 LINKED = ("id", "registry", "registry_id", "public_title", "public_title_original")  # what a link shows
+# What a list of trials shows of each trial's own row (templates/trials/_trial_summary.html).
+LISTED = (*LINKED, "status", "phases", "enrollment", "original_language")
 
 
 class TrialQuerySet(models.QuerySet):
-    def with_listing_data(self) -> TrialQuerySet:
-        """What a list of trials shows: the trial row and its conditions and sites' countries."""
+    def for_listing(self, *texts: str) -> TrialQuerySet:
+        """Only the columns a list of trials shows, and these texts (where a snippet is looked for): a page of
+        trials then reads a few columns, not every long text of every trial."""
+        return self.only(*LISTED, *texts)
+
+    def with_listing_data(self, trials: Sequence) -> Sequence:
+        """What a list of trials shows besides the trial rows, set on each: its conditions as registered
+        (condition_names) and its sites' countries. Two queries for any number of trials, read as plain values: a
+        trial may have hundreds of sites, and a model instance for each took most of a search page's time."""
         from .models import Condition, Site
 
-        return self.prefetch_related(
-            Prefetch(
-                "conditions", queryset=Condition.objects.filter(vocabulary="").only("trial_id", "name", "position")
-            ),
-            Prefetch("sites", queryset=Site.objects.only("trial_id", "country", "position")),
-        )
+        pks = [trial.pk for trial in trials]
+        conditions: dict[int, list[str]] = {pk: [] for pk in pks}
+        countries: dict[int, dict[str, None]] = {pk: {} for pk in pks}  # each once, in registry order
+        named = Condition.objects.filter(trial_id__in=pks, vocabulary="").order_by("trial_id", "position")
+        for pk, name in named.values_list("trial_id", "name"):
+            conditions[pk].append(name)
+        sites = Site.objects.filter(trial_id__in=pks).exclude(country="").order_by("trial_id", "position")
+        for pk, country in sites.values_list("trial_id", "country"):
+            countries[pk][country] = None
+        for trial in trials:
+            trial.condition_names, trial.countries = conditions[trial.pk], list(countries[trial.pk])
+        return trials
 
     def with_full_record(self) -> TrialQuerySet:
         """Every child of a trial, in registry order, in a fixed number of queries."""

@@ -34,7 +34,7 @@ from ..models import SynonymGroup, Trial, TrialFacet
 from .backends import TABLE, search_backend
 from .indexing import SAMPLES
 from .query import ParsedQuery, expand_synonyms, parse_query
-from .snippets import snippet
+from .snippets import SNIPPET_FIELDS, snippet
 
 EXACT_LIMIT = 1000
 SLICE = 2  # trials with sample < SLICE (1 in 128) estimate how many trials a broad search matches
@@ -276,8 +276,10 @@ class Search:
             ranked = False
         else:
             listing, ranked = self.ordered(self._first(number * PAGE_SIZE, main), main)
-        paginator.object_list = listing.with_listing_data()
-        return paginator.page(number), ranked
+        paginator.object_list = listing.for_listing(*(SNIPPET_FIELDS if self.query.included else ()))
+        page = paginator.page(number)
+        page.object_list = Trial.objects.with_listing_data(list(page.object_list))
+        return page, ranked
 
     def _first(self, count: int, main: _Measure) -> QuerySet:
         """The matches, or on PostgreSQL only the first `count` of them in the listing's order: they are found and

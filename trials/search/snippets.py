@@ -7,7 +7,7 @@ import re
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .text import CJK_RUN, children
+from .text import CJK_RUN
 
 # Titles come last: a result shows its title anyway, so a match in the summary says more.
 SNIPPET_FIELDS = (
@@ -45,10 +45,10 @@ def word_pattern(words: list[str]) -> re.Pattern | None:
 def snippet(trial, words: list[str]) -> SafeString:
     """A window of about WIDTH characters around the first place a word matched, escaped, matches in <mark>."""
     pattern = word_pattern(words)
-    texts = [condition.name for condition in children(trial, "conditions")]
-    texts += [getattr(trial, name) or "" for name in SNIPPET_FIELDS]
     if pattern is None:
         return mark_safe("")
+    texts = list(trial.condition_names)
+    texts += [getattr(trial, name) or "" for name in SNIPPET_FIELDS]
     for text in texts:
         found = pattern.search(text)
         if found:
