@@ -184,7 +184,9 @@ def tray_change(request: HttpRequest) -> HttpResponse:
 
     Asked with ``X-Tray: fragment`` (by static/js/tray.js), answers with the tray's HTML instead of a redirect.
     """
-    action, registry_id = request.POST.get("action"), request.POST.get("registry_id", "").strip()
+    # The button pressed names the change and holds the trial: one form serves a whole page of results.
+    action = next((name for name in ("add", "remove", "clear") if name in request.POST), None)
+    registry_id = request.POST.get(action, "").strip() if action else ""
     if action == "add" and not comparison.plausible_id(registry_id):
         message = "That is not a registry id."
     elif action == "add":

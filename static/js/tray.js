@@ -6,8 +6,8 @@ document.addEventListener("DOMContentLoaded", () => {
   function syncButtons(tray) {
     const chosen = new Set((tray.dataset.ids || "").split(",").filter(Boolean));
     document.querySelectorAll("button.tray-toggle").forEach((button) => {
-      const action = chosen.has(button.dataset.registryId) ? "remove" : "add";
-      button.value = action;
+      const action = chosen.has(button.value) ? "remove" : "add";
+      button.name = action;
       button.textContent = label[action];
     });
   }
@@ -19,8 +19,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const data = new FormData(form, event.submitter);
     data.set("next", window.location.pathname + window.location.search);
     try {
-      // form.action would be the button named "action", hence the attribute.
-      const response = await fetch(form.getAttribute("action"), {
+      const response = await fetch(form.action, {
         method: "POST", body: data, headers: { "X-Tray": "fragment" }, credentials: "same-origin",
       });
       if (!response.ok) throw new Error(response.statusText);
@@ -30,10 +29,12 @@ document.addEventListener("DOMContentLoaded", () => {
       document.getElementById("compare-tray").replaceWith(tray);
       syncButtons(tray);
     } catch (error) {
-      // Fall back to the plain form; submit() sends no button, so the button's action goes in a field.
-      const action = document.createElement("input");
-      Object.assign(action, { type: "hidden", name: "action", value: event.submitter ? event.submitter.value : "" });
-      form.append(action);
+      // Fall back to the plain form; submit() sends no button, so the button's change goes in a field.
+      if (event.submitter) {
+        const change = document.createElement("input");
+        Object.assign(change, { type: "hidden", name: event.submitter.name, value: event.submitter.value });
+        form.append(change);
+      }
       form.submit();
     }
   });

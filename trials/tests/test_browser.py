@@ -138,7 +138,7 @@ def test_narrow_viewport_has_no_horizontal_scroll(seeded_server, browser, query)
 
 
 def add_to_comparison(page, registry_id):
-    button = page.locator(f'button.tray-toggle[data-registry-id="{registry_id}"]')
+    button = page.locator(f'button.tray-toggle[value="{registry_id}"]')
     button.click()
     page.locator("#compare-tray li", has_text=registry_id).wait_for()
     assert button.inner_text() == "✓ In comparison: remove"
