@@ -137,14 +137,13 @@ class PostgresSearch:
         """The condition on this table for trials matching the words and the filters ("" for every trial).
 
         With `probe`, words are checked on the row at hand (ts_match_vq) rather than looked up in the index."""
-        conditions, params = [], []
         if sample_below is not None and sample_below < SLICE_BOUNDS[0]:
-            # Half the smallest slice: its trials are found as that slice's, then told apart on their rows, which
-            # facet counts read anyway (their cost is in each row's keys, not in finding the row).
-            conditions.append(f"sample < {SLICE_BOUNDS[0]}" if query.included else "facets @> %s::text[]")
-            params += [] if query.included else [[f"sample<{SLICE_BOUNDS[0]}"]]
-            conditions.append(f"sample < {int(sample_below)}")
-        elif sample_below is not None and query.included and (sample_below == SLICE_BOUNDS[0] or sample_below >= 64):
+            # Less than the smallest slice: its trials are found as that slice's, then told apart on their rows,
+            # which facet counts read anyway (their cost is in each row's keys, not in finding the row).
+            where, params = self.where(query, narrowing, sample_below=SLICE_BOUNDS[0], probe=probe)
+            return f"{where} AND sample < {int(sample_below)}", params
+        conditions, params = [], []
+        if sample_below is not None and query.included and (sample_below == SLICE_BOUNDS[0] or sample_below >= 64):
             # The smallest slice's words have an index of their own (slice_idx), used for this very predicate. A
             # large slice (a quarter of all trials or more) goes with words matching few trials: checking each
             # match's row is then cheaper than reading the slice's long entry in the facets index (measured at

@@ -170,12 +170,13 @@ class Search:
         """
         sampled_sql, sampled_params = self._ids_sql(without=without, sample_below=SLICE)
         every_sql, every_params = self._ids_sql(without=without)
+        # The catalogue's size, which only the page's own matches are compared with (_page).
+        catalogue_sql = "0" if without else f"(SELECT COUNT(*) FROM {Trial._meta.db_table} WHERE sample < {SLICE})"
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT n, CASE WHEN n <= %s THEN (SELECT COUNT(*) FROM ({every_sql}) every_match) END, "
-                f"(SELECT COUNT(*) FROM {Trial._meta.db_table} WHERE sample < %s) "
-                f"FROM (SELECT COUNT(*) AS n FROM ({sampled_sql}) sampled) counted",
-                [SMALL_SLICE, *every_params, SLICE, *sampled_params],
+                f"{catalogue_sql} FROM (SELECT COUNT(*) AS n FROM ({sampled_sql}) sampled) counted",
+                [SMALL_SLICE, *every_params, *sampled_params],
             )
             in_slice, exact, catalogue_slice = cursor.fetchone()
         catalogue = catalogue_slice * SAMPLES // SLICE
