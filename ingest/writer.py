@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import zlib
 from collections.abc import Iterable, Sequence
 from datetime import date
 from enum import StrEnum
@@ -14,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from trials.bulk import allocate_ids, insert_rows
+from trials.compression import compress
 from trials.models import (
     Arm,
     Biospecimen,
@@ -315,9 +315,9 @@ def _source_row(trial: int | Trial, record: TrialRecord, origin: str, now, snaps
         record.source_format,
         hashlib.sha256(spelled).hexdigest(),
         record.parser_version,
-        zlib.compress(record.source, 1),
+        compress(record.source),
         len(record.source),
-        zlib.compress(spelled, 1),
+        compress(spelled),
         origin[:500],
         now,
     ]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import zlib
 from functools import cached_property
 
 from django.db import models
@@ -27,6 +26,7 @@ from .choices import (
     Status,
     StudyType,
 )
+from .compression import decompress
 from .querysets import TrialQuerySet
 
 # Dates of a trial; each has a <name>_precision companion saying whether the registry gave a day,
@@ -414,12 +414,12 @@ class SourceRecord(models.Model):
         max_length=64, help_text="SHA-256 of the normalised content (the snapshot), not of the raw bytes"
     )
     parser_version = models.CharField(max_length=40)
-    content = models.BinaryField(help_text="zlib-compressed raw record")
+    content = models.BinaryField(help_text="compressed raw record (see compression.py)")
     size = models.PositiveIntegerField(help_text="bytes before compression")
     snapshot = models.BinaryField(
         blank=True,
         default=b"",
-        help_text="zlib-compressed canonical JSON of the normalised record; empty if stored before snapshots were kept",
+        help_text="compressed canonical JSON of the normalised record; empty if stored before snapshots were kept",
     )
     origin = models.CharField(max_length=500, blank=True, help_text="file the record came from")
     ingested_at = models.DateTimeField(auto_now_add=True)
@@ -432,11 +432,11 @@ class SourceRecord(models.Model):
 
     @property
     def text(self) -> str:
-        return zlib.decompress(bytes(self.content)).decode("utf-8", errors="replace")
+        return decompress(self.content).decode("utf-8", errors="replace")
 
     @property
     def snapshot_data(self) -> dict | None:
         """The normalised record of this version as stored at ingest, or None for a version kept without one."""
         if not self.snapshot:
             return None
-        return json.loads(zlib.decompress(bytes(self.snapshot)))
+        return json.loads(decompress(self.snapshot))

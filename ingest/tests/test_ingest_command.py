@@ -3,6 +3,7 @@ import datetime
 import gzip
 import io
 import json
+import zlib
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from ingest import detect, writer
 from ingest.models import IngestFailure, IngestRun
 from ingest.records import PartialDate
 from ingest.writer import WriteResult, write_trial
+from trials.compression import ZSTD_MAGIC
 from trials.models import (
     Arm,
     Condition,
@@ -74,6 +76,21 @@ def test_a_changed_record_updates_the_trial_and_keeps_the_earlier_source(tmp_pat
     newest, earlier = trial.sources.all()
     assert (newest.snapshot_data["enrollment_target"], earlier.snapshot_data["enrollment_target"]) == (600, 560)
     assert newest.origin.endswith("changed.txt")
+
+
+@pytest.mark.django_db
+def test_versions_stored_zlib_compressed_before_zstandard_still_read_and_match():
+    ingest(SEEDS / "NCT06379243.txt")
+    version = SourceRecord.objects.get()
+    raw, snapshot = version.text, version.snapshot_data
+    assert version.content.startswith(ZSTD_MAGIC)
+    SourceRecord.objects.update(
+        content=zlib.compress(raw.encode(), 1), snapshot=zlib.compress(json.dumps(snapshot).encode(), 1)
+    )
+    version.refresh_from_db()
+    assert (version.text, version.snapshot_data) == (raw, snapshot)
+    out, _ = ingest(SEEDS / "NCT06379243.txt")
+    assert "1 unchanged" in out
 
 
 @pytest.mark.django_db

@@ -5,8 +5,9 @@ import datetime
 import json
 from pathlib import Path
 
-from ingest import detect
-from ingest.records import OutcomeRecord, PartialDate
+from ingest import detect, pipeline
+from ingest.inputs import COMMAND_LINE, documents
+from ingest.records import OutcomeRecord, PartialDate, TrialRecord
 from ingest.snapshot import canonical_json, content_checksum, snapshot_of
 
 STUDY = Path(__file__).parent / "data" / "NCT06715774.json"
@@ -59,3 +60,21 @@ def test_any_changed_field_changes_the_checksum(seed_bytes):
     checksum = content_checksum(snapshot_of(record))
     assert content_checksum(snapshot_of(dataclasses.replace(record, enrollment_target=600))) != checksum
     assert content_checksum(snapshot_of(dataclasses.replace(record, sites=record.sites[1:]))) != checksum
+
+
+def test_the_spelling_of_a_snapshot_is_the_one_its_stored_checksums_were_taken_of():
+    """Versions stored earlier were checksummed over json.dumps' spelling: a record must still match them."""
+    bundled = Path(__file__).resolve().parents[2] / "samples"
+    paths = [str(bundled / "registry" / "records"), *map(str, (bundled / "seeds").glob("*.txt"))]
+    records = [
+        record
+        for item in pipeline.path_inputs(paths)
+        for document in documents(item.name, item.open(), COMMAND_LINE)
+        for record in detect.parse_stream(document.head, document.stream)
+        if isinstance(record, TrialRecord)
+    ]
+    assert len(records) > 300
+    for record in records:
+        snapshot = snapshot_of(record)
+        spelled = json.dumps(snapshot, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        assert canonical_json(snapshot) == spelled, record.registry_id
