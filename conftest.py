@@ -19,3 +19,12 @@ def seeds_loaded(db):
     from django.core.management import call_command
 
     call_command("ingest", str(SEEDS), verbosity=0)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def connections_closed_after_use():
+    """Every connection closes when its work is done, as with CONN_MAX_AGE=0: a connection left open on another
+    thread (the search's facet counts) would stop the test database being dropped at the end."""
+    from django.db import connections
+
+    connections.settings["default"]["CONN_MAX_AGE"] = 0

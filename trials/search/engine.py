@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -44,6 +46,9 @@ MAX_RESULTS = 1000  # how deep paging goes; past that, a search should be narrow
 PAGE_SIZE = 25
 FACET_LENGTH = 10  # values shown per facet, most frequent first; chosen values always show
 DENSE = 0.02  # a match set this large a share of all trials is listed by walking the sort order
+# Facet counts take PostgreSQL about as long as finding and reading the page of trials: they run meanwhile, on
+# threads with connections of their own (one per thread, kept as long as CONN_MAX_AGE says).
+FACET_COUNTERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="facet-counts")
 
 SORTS = {
     "relevance": ("Relevance", None),
@@ -300,13 +305,14 @@ class Search:
                 results = retry.results(page_number)
                 results.corrected_from = self.query.text
                 return results
+        facets = _alongside(self.facets, main)
         page, ranked = self._page(main, page_number)
         words = [w for clause in self.query.included for terms in clause.alternatives for w in terms.words]
         registrations = Trial.objects.registered_elsewhere(page.object_list)
         for trial in page.object_list:
             trial.snippet = snippet(trial, words)
             trial.registrations = registrations[trial.pk]
-        return SearchResults(self.query, self.sort, main.total, page, self.facets(main), ranked)
+        return SearchResults(self.query, self.sort, main.total, page, facets(), ranked)
 
     def corrected(self) -> str:
         """The query with each word that the index does not know replaced by the closest known word."""
@@ -318,3 +324,20 @@ class Search:
             words.append(word)
         corrected = " ".join(words)
         return corrected if corrected.lower() != self.query.text.lower() else ""
+
+
+def _alongside(function: Callable, *args) -> Callable:
+    """Start function(*args) on another connection and return what waits for its result; on SQLite, or inside a
+    transaction (whose writes another connection does not see, as in tests), it runs here and now instead."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        result = function(*args)
+        return lambda: result
+    return FACET_COUNTERS.submit(_on_own_connection, function, *args).result
+
+
+def _on_own_connection(function, *args):
+    close_old_connections()  # as around a request: a connection past its age or broken is replaced
+    try:
+        return function(*args)
+    finally:
+        close_old_connections()

@@ -4,8 +4,11 @@ import io
 import json
 import re
 from collections import Counter
+from threading import current_thread
 
 import pytest
+from django.conf import settings
+from django.db import connection
 
 from ingest.detect import parse
 from ingest.writer import WriteResult, write_trial, write_trials
@@ -136,6 +139,22 @@ def test_estimated_facet_counts_scale_up_the_slice_of_trials_they_read(seeds_loa
         registry: n * SAMPLES // bound for registry, n in read.items()
     }
     assert read  # the slice is not empty, so the comparison says something
+
+
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))  # flush cascades
+def test_facet_counts_read_on_another_connection_are_those_read_on_the_page_s_own(seeds_loaded, monkeypatch):
+    # Committed trials (not a test's transaction): on PostgreSQL the counts then run on a thread of their own.
+    threads = []
+    counted = engine.Search.facets
+    monkeypatch.setattr(
+        engine.Search, "facets", lambda self, main: threads.append(current_thread()) or counted(self, main)
+    )
+    params = {"q": "china", "status": "RECRUITING", "country": "China"}
+    search = engine.Search(params.pop("q"), TrialFilter(params, queryset=Trial.objects.all()))
+    alongside = search.results(1).facets
+    assert alongside == counted(search, search.measure())
+    assert any(value.count.value for facet in alongside for value in facet.values)
+    assert (threads[0] is not current_thread()) == (connection.vendor == "postgresql")
 
 
 def test_the_search_page_runs_the_same_queries_for_one_result_or_many(client, seeds_loaded, django_assert_num_queries):
