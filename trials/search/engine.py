@@ -46,9 +46,10 @@ MAX_RESULTS = 1000  # how deep paging goes; past that, a search should be narrow
 PAGE_SIZE = 25
 FACET_LENGTH = 10  # values shown per facet, most frequent first; chosen values always show
 DENSE = 0.02  # a match set this large a share of all trials is listed by walking the sort order
-# Facet counts take PostgreSQL about as long as finding and reading the page of trials: they run meanwhile, on
-# threads with connections of their own (one per thread, kept as long as CONN_MAX_AGE says).
-FACET_COUNTERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="facet-counts")
+# Facet counts take PostgreSQL about as long as finding and reading the page of trials, and the page's other
+# registrations as long as its conditions and countries: each runs meanwhile, on threads with connections of their
+# own (one per thread, kept as long as CONN_MAX_AGE says).
+ALONGSIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-alongside")
 
 SORTS = {
     "relevance": ("Relevance", None),
@@ -284,7 +285,7 @@ class Search:
             listing, ranked = self.ordered(self._first(number * PAGE_SIZE, main), main)
         paginator.object_list = listing.for_listing(*(SNIPPET_FIELDS if self.query.included else ()))
         page = paginator.page(number)
-        page.object_list = Trial.objects.with_listing_data(list(page.object_list))
+        page.object_list = list(page.object_list)
         return page, ranked
 
     def _first(self, count: int, main: _Measure) -> QuerySet:
@@ -307,11 +308,14 @@ class Search:
                 return results
         facets = _alongside(self.facets, main)
         page, ranked = self._page(main, page_number)
+        registrations = _alongside(Trial.objects.registered_elsewhere, page.object_list)
+        Trial.objects.with_listing_data(page.object_list)
         words = [w for clause in self.query.included for terms in clause.alternatives for w in terms.words]
-        registrations = Trial.objects.registered_elsewhere(page.object_list)
         for trial in page.object_list:
             trial.snippet = snippet(trial, words)
-            trial.registrations = registrations[trial.pk]
+        registered = registrations()
+        for trial in page.object_list:
+            trial.registrations = registered[trial.pk]
         return SearchResults(self.query, self.sort, main.total, page, facets(), ranked)
 
     def corrected(self) -> str:
@@ -332,7 +336,7 @@ def _alongside(function: Callable, *args) -> Callable:
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         result = function(*args)
         return lambda: result
-    return FACET_COUNTERS.submit(_on_own_connection, function, *args).result
+    return ALONGSIDE.submit(_on_own_connection, function, *args).result
 
 
 def _on_own_connection(function, *args):

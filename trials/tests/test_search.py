@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from ingest.detect import parse
+from ingest.records import IdentifierRecord
 from ingest.writer import WriteResult, write_trial, write_trials
 from trials.filters import TrialFilter
 from trials.models import SynonymGroup, Trial
@@ -142,19 +143,27 @@ def test_estimated_facet_counts_scale_up_the_slice_of_trials_they_read(seeds_loa
 
 
 @pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))  # flush cascades
-def test_facet_counts_read_on_another_connection_are_those_read_on_the_page_s_own(seeds_loaded, monkeypatch):
-    # Committed trials (not a test's transaction): on PostgreSQL the counts then run on a thread of their own.
+@pytest.mark.parametrize("params", [{"q": "china", "status": "RECRUITING", "country": "China"}, {"q": ""}])
+def test_what_is_read_on_other_connections_is_what_the_page_s_own_reads(seeds_loaded, seed_bytes, monkeypatch, params):
+    # Committed trials (not a test's transaction): on PostgreSQL facet counts and other registrations are then
+    # read on threads of their own while the page is read.
+    [chictr] = parse(seed_bytes("ChiCTR2600126638"))
+    write_trial(dataclasses.replace(chictr, identifiers=(IdentifierRecord(value="NCT07101562", type="registry"),)))
     threads = []
     counted = engine.Search.facets
     monkeypatch.setattr(
         engine.Search, "facets", lambda self, main: threads.append(current_thread()) or counted(self, main)
     )
-    params = {"q": "china", "status": "RECRUITING", "country": "China"}
+    params = dict(params)
     search = engine.Search(params.pop("q"), TrialFilter(params, queryset=Trial.objects.all()))
-    alongside = search.results(1).facets
-    assert alongside == counted(search, search.measure())
-    assert any(value.count.value for facet in alongside for value in facet.values)
+    results = search.results(1)
+    assert results.facets == counted(search, search.measure())
+    assert any(value.count.value for facet in results.facets for value in facet.values)
     assert (threads[0] is not current_thread()) == (connection.vendor == "postgresql")
+    registered = Trial.objects.registered_elsewhere(results.page.object_list)
+    assert [trial.registrations for trial in results.page.object_list] == list(registered.values())
+    if not params:  # every trial listed, the two linked ones among them
+        assert any(registered.values())
 
 
 def test_the_search_page_runs_the_same_queries_for_one_result_or_many(client, seeds_loaded, django_assert_num_queries):
