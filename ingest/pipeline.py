@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from .records import ParseError, RecordFailure, TrialRecord
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500  # trials per transaction: large enough for bulk inserts, small enough to redo one by one
+WRITERS = 3  # batches written at once on PostgreSQL, each in a transaction on its own connection
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,9 @@ def _size(path: Path) -> int | None:
         return None  # reported when the file is opened
 
 
+Batch = list[tuple[FileReport, str, TrialRecord]]  # records with the file and position each came from
+
+
 @dataclass
 class _Run:
     """The state of one run while it goes: the batch not yet written and the reports waiting for it."""
@@ -85,16 +89,17 @@ class _Run:
     batch_size: int
     bytes_total: int | None
     started: float = field(default_factory=time.monotonic)
-    batch: list[tuple[FileReport, str, TrialRecord]] = field(default_factory=list)
+    batch: Batch = field(default_factory=list)
     waiting: list[FileReport] = field(default_factory=list)
     totals: Counter = field(default_factory=Counter)
     records: int = 0
     bytes_done: int = 0
     current: BinaryIO | None = None
-    # On PostgreSQL, outside a transaction, batches are written by a thread with its own connection, so the
-    # database builds one batch's rows and search documents while this thread parses the next batch.
-    writer_thread: ThreadPoolExecutor | None = None
-    in_flight: Future | None = None
+    # On PostgreSQL, outside a transaction, batches are written by threads with connections of their own: while
+    # this thread parses, the database builds one batch's rows and search documents as the next batch is sent.
+    writers: ThreadPoolExecutor | None = None
+    # Batches being written, oldest first, with the trials each holds; their results are counted in this order.
+    in_flight: deque[tuple[Future, set[tuple[str, str]], Batch, list[FileReport]]] = field(default_factory=deque)
 
     def add(self, report: FileReport, position: str, record: TrialRecord) -> None:
         self.batch.append((report, position, record))
@@ -104,24 +109,36 @@ class _Run:
     def flush(self) -> None:
         batch, reports = self.batch, self.waiting
         self.batch, self.waiting = [], []
-        if self.writer_thread is None:
-            self._write(batch, reports)
+        if self.writers is None:
+            self._count(batch, _store(batch), reports)
             return
-        if self.in_flight is not None:
-            self.in_flight.result()  # one batch is written while the next one is parsed, never more
-        self.in_flight = self.writer_thread.submit(self._write, batch, reports)
+        trials = {(record.registry, record.registry_id) for _, _, record in batch}
+        # A trial still being written in an earlier batch waits for it, so a record given twice keeps its order.
+        while self.in_flight and (
+            len(self.in_flight) >= WRITERS or any(trials & earlier for _, earlier, _, _ in self.in_flight)
+        ):
+            self._count_oldest()
+        self.in_flight.append((self.writers.submit(_store_on_own_connection, batch), trials, batch, reports))
 
     def finish(self) -> None:
         self.flush()
-        if self.writer_thread is not None:
-            self.in_flight.result()
-            self.writer_thread.submit(connections.close_all).result()  # the thread's own connection
-            self.writer_thread.shutdown()
+        while self.in_flight:
+            self._count_oldest()
+        if self.writers is not None:
+            self.writers.shutdown()
 
-    def _write(self, batch: list[tuple[FileReport, str, TrialRecord]], reports: list[FileReport]) -> None:
+    def _count_oldest(self) -> None:
+        future, _, batch, reports = self.in_flight.popleft()
+        self._count(batch, future.result(), reports)
+
+    def _count(self, batch: Batch, outcomes: list[writer.WriteResult | str], reports: list[FileReport]) -> None:
+        """Count a written batch's outcomes in their files' reports, then close the reports of files now done."""
+        for (report, position, _), outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, writer.WriteResult):
+                report.counts[outcome] += 1
+            else:
+                report.failures.append((position, outcome))
         if batch:
-            _store(batch)
-            reset_queries()  # with DEBUG on, Django keeps every query, a batch's texts included
             self.records += len(batch)
             self.on_progress(self._progress())
         for report in reports:
@@ -157,7 +174,7 @@ def run(
         on_progress,
         batch_size,
         None if None in sizes else sum(sizes),
-        writer_thread=ThreadPoolExecutor(1) if _can_write_in_parallel() else None,
+        writers=ThreadPoolExecutor(WRITERS, thread_name_prefix="ingest-writer") if _can_write_in_parallel() else None,
     )
     for item in inputs:
         report = FileReport(item.name)
@@ -218,21 +235,28 @@ def _document_records(document: Document, member: str, report: FileReport) -> It
             report.failures.append((member, "no trial record found"))
 
 
-def _store(batch: list[tuple[FileReport, str, TrialRecord]]) -> None:
-    """Write a batch in one transaction; if it fails, write its records one by one to find the bad one."""
+def _store_on_own_connection(batch: Batch) -> list[writer.WriteResult | str]:
     try:
-        results = writer.write_trials(
-            [record for _, _, record in batch], origins=[report.name for report, _, _ in batch]
-        )
+        return _store(batch)
+    finally:
+        connections.close_all()  # this thread's, which is not closed at the end of a request
+
+
+def _store(batch: Batch) -> list[writer.WriteResult | str]:
+    """Write a batch in one transaction; if it fails, write its records one by one to find the bad one.
+
+    Returns what became of each record: written (created, updated, unchanged), or why it could not be stored."""
+    try:
+        return writer.write_trials([record for _, _, record in batch], origins=[report.name for report, _, _ in batch])
     except Exception:
         logger.debug("a batch of %d trials failed; writing them one at a time", len(batch), exc_info=True)
-        results = None
-    for index, (report, position, record) in enumerate(batch):
-        if results is not None:
-            report.counts[results[index]] += 1
-            continue
+    finally:
+        reset_queries()  # with DEBUG on, Django keeps every query, a batch's texts included
+    outcomes: list[writer.WriteResult | str] = []
+    for report, position, record in batch:
         try:
-            report.counts[writer.write_trial(record, origin=report.name)] += 1
+            outcomes.append(writer.write_trial(record, origin=report.name))
         except Exception as error:  # a record the database refuses must not stop the file
             logger.debug("writing %s of %s failed", position, report.name, exc_info=True)
-            report.failures.append((position, f"could not be stored: {error}"))
+            outcomes.append(f"could not be stored: {error}")
+    return outcomes
