@@ -3,6 +3,7 @@ import datetime
 import gzip
 import io
 import json
+import time
 import zlib
 from pathlib import Path
 
@@ -266,6 +267,29 @@ def test_outside_a_transaction_batches_are_written_alongside_parsing_with_the_sa
     assert "studies.jsonl [line 4]: FAILED: broken JSON" in err.getvalue()
     assert Trial.objects.count() == 11
     assert IngestFailure.objects.get().position == "line 4"
+
+
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+def test_a_trial_given_twice_in_batches_written_at_once_ends_as_the_file_s_last_record(tmp_path, monkeypatch):
+    # One trial per batch, so that on PostgreSQL several batches are written at once, and the first one slow: the
+    # second record of NCT00000001 must wait for it, and then be the trial's next version.
+    write_trials = writer.write_trials
+
+    def slow_first(records, **kwargs):
+        if any(record.public_title == "First" for record in records):
+            time.sleep(0.5)
+        return write_trials(records, **kwargs)
+
+    monkeypatch.setattr(writer, "write_trials", slow_first)
+    study = '{"protocolSection": {"identificationModule": {"nctId": "NCT0000000%d", "briefTitle": "%s"}}}'
+    lines = [study % (1, "First"), study % (2, "Other"), study % (1, "Second"), study % (3, "Other")]
+    (tmp_path / "studies.jsonl").write_text("\n".join(lines))
+    out = io.StringIO()
+    call_command("ingest", str(tmp_path), "--batch-size", "1", stdout=out)
+    assert "3 created, 1 updated, 0 unchanged, 0 failed" in out.getvalue()
+    trial = Trial.objects.get(registry_id="NCT00000001")
+    assert trial.public_title == "Second"
+    assert [version.snapshot_data["public_title"] for version in trial.sources.all()] == ["Second", "First"]
 
 
 @pytest.mark.django_db
