@@ -216,16 +216,25 @@ class Search:
             counts[name][value] = Total(round(number * scale), exact=measure.total.exact)
         return counts
 
-    def facets(self, main: _Measure) -> list[Facet]:
+    def facets(self, main: _Measure) -> Callable[[], list[Facet]]:
+        """Start counting the facets' values, each chosen facet apart; what is returned waits for the counts."""
         active = self.filters.active()
         names = self.filters.facet_names
-        counts = self.facet_counts([name for name in names if name not in active], main)
-        for name in names:
-            if name in active:
-                # A chosen facet counts its other values as if it were not chosen, so each count is what
-                # choosing that value instead would give.
-                counts.update(self.facet_counts([name], self.measure(without=name), without=name))
-        return [self._facet(name, counts[name], active.get(name, [])) for name in names]
+        counting = [_alongside(self.facet_counts, [name for name in names if name not in active], main)]
+        counting += [_alongside(self._counts_without, name) for name in names if name in active]
+
+        def facets() -> list[Facet]:
+            counts = {}
+            for counted in counting:
+                counts.update(counted())
+            return [self._facet(name, counts[name], active.get(name, [])) for name in names]
+
+        return facets
+
+    def _counts_without(self, name: str) -> dict:
+        """A chosen facet counts its other values as if it were not chosen, so each count is what choosing that
+        value instead would give."""
+        return self.facet_counts([name], self.measure(without=name), without=name)
 
     def _facet(self, name: str, counts: dict[str, Total], chosen: list[str]) -> Facet:
         facet_filter: FacetFilter = self.filters.filters[name]
@@ -306,7 +315,7 @@ class Search:
                 results = retry.results(page_number)
                 results.corrected_from = self.query.text
                 return results
-        facets = _alongside(self.facets, main)
+        facets = self.facets(main)
         page, ranked = self._page(main, page_number)
         registrations = _alongside(Trial.objects.registered_elsewhere, page.object_list)
         Trial.objects.with_listing_data(page.object_list)
