@@ -3,8 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from django.db import models
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 
+from .alongside import alongside
 from .registrations import OtherRegistration
 
 LINKED = ("id", "registry", "registry_id", "public_title", "public_title_original")  # what a link shows
@@ -39,27 +40,24 @@ class TrialQuerySet(models.QuerySet):
 
     def with_full_record(self) -> TrialQuerySet:
         """Every child of a trial, in registry order, in a fixed number of queries."""
-        from .models import Intervention
-
-        return self.prefetch_related(
-            "conditions",
-            "keywords",
-            "arms",
-            Prefetch("interventions", queryset=Intervention.objects.prefetch_related("arms")),
-            "outcomes",
-            "criteria",
-            "sites",
-            "sponsors",
-            "contacts",
-            "identifiers",
-            "biospecimens",
-        )
+        return self.prefetch_related(*_full_record())
 
     def with_history(self) -> TrialQuerySet:
         """A trial's versions, newest first, with their snapshots (not their raw records), in one query."""
-        from .models import SourceRecord
+        return self.prefetch_related(_history())
 
-        return self.prefetch_related(Prefetch("sources", queryset=SourceRecord.objects.defer("content")))
+    def read_full_record(self, trials: Sequence, *, history: bool = False) -> Sequence:
+        """What with_full_record() (and with_history()) read, for trials already read: on PostgreSQL the children
+        are read in three groups at once, two of them on connections of their own, the same queries in all."""
+        lookups = [*_full_record(), *([_history()] if history else [])]
+        for trial in trials:
+            # One cache each, made before the threads fill it, not by whichever thread comes first.
+            trial.__dict__.setdefault("_prefetched_objects_cache", {})
+        others = [alongside(prefetch_related_objects, trials, *lookups[group::3]) for group in (1, 2)]
+        prefetch_related_objects(trials, *lookups[::3])
+        for read in others:
+            read()
+        return trials
 
     def by_registry_id(self, registry_id: str) -> TrialQuerySet:
         return self.filter(registry_id=registry_id)
@@ -130,3 +128,27 @@ class TrialQuerySet(models.QuerySet):
         key = link.registry_id.casefold()
         if key not in links or (link.trial and not links[key].trial):
             links[key] = link
+
+
+def _full_record() -> tuple:
+    from .models import Intervention
+
+    return (
+        "conditions",
+        "keywords",
+        "arms",
+        Prefetch("interventions", queryset=Intervention.objects.prefetch_related("arms")),
+        "outcomes",
+        "criteria",
+        "sites",
+        "sponsors",
+        "contacts",
+        "identifiers",
+        "biospecimens",
+    )
+
+
+def _history() -> Prefetch:
+    from .models import SourceRecord
+
+    return Prefetch("sources", queryset=SourceRecord.objects.defer("content"))

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import charts, comparison, exports, history, tray
+from .alongside import alongside
 from .documents import trial_document
 from .filters import TrialFilter
 from .languages import LANGUAGES, chosen
@@ -57,13 +58,15 @@ def _trial_or_redirect(registry_id: str, view_name: str, trials: QuerySet[Trial]
 
 
 def trial_detail(request: HttpRequest, registry_id: str) -> HttpResponse:
-    trial = _trial_or_redirect(registry_id, "trials:detail", Trial.objects.with_full_record().with_history())
+    trial = _trial_or_redirect(registry_id, "trials:detail", Trial.objects.all())
     if isinstance(trial, HttpResponse):
         return trial
+    registrations = alongside(Trial.objects.registered_elsewhere, [trial])
+    Trial.objects.read_full_record([trial], history=True)
     context = {
         "trial": trial,
         "versions": history.versions(trial.sources.all()),
-        "registrations": Trial.objects.registered_elsewhere([trial])[trial.pk],
+        "registrations": registrations()[trial.pk],
         "lang": chosen(request.GET.get("lang")),
         "languages": LANGUAGES.items(),
     }
@@ -106,7 +109,8 @@ def _select(request: HttpRequest) -> Selection:
             status=400,
         )
     searched = [registry_id for registry_id in ids if comparison.plausible_id(registry_id)]
-    found = {trial.registry_id: trial for trial in Trial.objects.with_full_record().by_registry_ids(searched)}
+    trials = Trial.objects.read_full_record(list(Trial.objects.by_registry_ids(searched)))
+    found = {trial.registry_id: trial for trial in trials}
     spelled = Trial.objects.spellings(i for i in searched if i not in found) if len(found) < len(ids) else {}
     canonical = [i if i in found else spelled.get(i.casefold(), i) for i in ids]
     if canonical != typed:

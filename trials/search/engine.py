@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -31,6 +30,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
+from ..alongside import alongside
 from ..filters import FacetFilter, TrialFilter
 from ..models import SynonymGroup, Trial, TrialFacet
 from .backends import TABLE, search_backend
@@ -46,10 +46,6 @@ MAX_RESULTS = 1000  # how deep paging goes; past that, a search should be narrow
 PAGE_SIZE = 25
 FACET_LENGTH = 10  # values shown per facet, most frequent first; chosen values always show
 DENSE = 0.02  # a match set this large a share of all trials is listed by walking the sort order
-# Facet counts take PostgreSQL about as long as finding and reading the page of trials, and the page's other
-# registrations as long as its conditions and countries: each runs meanwhile, on threads with connections of their
-# own (one per thread, kept as long as CONN_MAX_AGE says).
-ALONGSIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-alongside")
 
 SORTS = {
     "relevance": ("Relevance", None),
@@ -220,8 +216,8 @@ class Search:
         """Start counting the facets' values, each chosen facet apart; what is returned waits for the counts."""
         active = self.filters.active()
         names = self.filters.facet_names
-        counting = [_alongside(self.facet_counts, [name for name in names if name not in active], main)]
-        counting += [_alongside(self._counts_without, name) for name in names if name in active]
+        counting = [alongside(self.facet_counts, [name for name in names if name not in active], main)]
+        counting += [alongside(self._counts_without, name) for name in names if name in active]
 
         def facets() -> list[Facet]:
             counts = {}
@@ -315,9 +311,11 @@ class Search:
                 results = retry.results(page_number)
                 results.corrected_from = self.query.text
                 return results
+        # Facet counts take PostgreSQL about as long as finding and reading the page of trials, and the page's
+        # other registrations as long as its conditions and countries: each is read meanwhile.
         facets = self.facets(main)
         page, ranked = self._page(main, page_number)
-        registrations = _alongside(Trial.objects.registered_elsewhere, page.object_list)
+        registrations = alongside(Trial.objects.registered_elsewhere, page.object_list)
         Trial.objects.with_listing_data(page.object_list)
         words = [w for clause in self.query.included for terms in clause.alternatives for w in terms.words]
         for trial in page.object_list:
@@ -337,20 +335,3 @@ class Search:
             words.append(word)
         corrected = " ".join(words)
         return corrected if corrected.lower() != self.query.text.lower() else ""
-
-
-def _alongside(function: Callable, *args) -> Callable:
-    """Start function(*args) on another connection and return what waits for its result; on SQLite, or inside a
-    transaction (whose writes another connection does not see, as in tests), it runs here and now instead."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        result = function(*args)
-        return lambda: result
-    return ALONGSIDE.submit(_on_own_connection, function, *args).result
-
-
-def _on_own_connection(function, *args):
-    close_old_connections()  # as around a request: a connection past its age or broken is replaced
-    try:
-        return function(*args)
-    finally:
-        close_old_connections()

@@ -1,6 +1,12 @@
+from threading import current_thread
+
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 
+from trials import querysets
+from trials.documents import trial_document
 from trials.models import Trial
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +175,25 @@ def test_raw_source_is_served_as_plain_text(client, seeds_loaded):
     response = client.get(reverse("trials:source", args=[trial.registry_id, source.pk]))
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert "Raw JSON" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))  # flush cascades
+def test_a_full_record_read_on_several_connections_is_the_one_read_on_one(
+    seeds_loaded, django_assert_num_queries, monkeypatch
+):
+    # Committed trials (not a test's transaction): on PostgreSQL two groups of children are read on other threads.
+    threads = set()
+    prefetch = querysets.prefetch_related_objects
+
+    def spied(*args):
+        threads.add(current_thread())
+        prefetch(*args)
+
+    monkeypatch.setattr(querysets, "prefetch_related_objects", spied)
+    for pk in Trial.objects.values_list("pk", flat=True):
+        [read] = Trial.objects.read_full_record([Trial.objects.get(pk=pk)], history=True)
+        [prefetched] = Trial.objects.with_full_record().with_history().filter(pk=pk)
+        with django_assert_num_queries(0):  # every child read, none left for a lazy query
+            assert trial_document(read) == trial_document(prefetched)
+            assert list(read.sources.all()) == list(prefetched.sources.all())
+    assert (len(threads) > 1) == (connection.vendor == "postgresql")
