@@ -113,7 +113,7 @@ def cpu_ms(pids: list[int]) -> float:
     return total / 1e6
 
 
-# Every statement of every connection of this process, the search's facet-counting threads' included, and the
+# Every statement of every connection of this process, those of the trials/alongside.py threads included, and the
 # PostgreSQL server processes serving them.
 statements = 0
 server_processes: set[int] = set()

@@ -134,7 +134,9 @@ class PostgresSearch:
                 "ON CONFLICT (trial_id) DO UPDATE SET sample = EXCLUDED.sample, document = EXCLUDED.document, "
                 "facets = EXCLUDED.facets, " + ", ".join(f"{name} = EXCLUDED.{name}" for name, _ in COLUMNS)
             )
-            cursor.execute(f"DELETE FROM {BATCH}")  # a transaction may index more than one batch
+            # A transaction may index more than one batch; the rows deleted here are reclaimed at commit (ON COMMIT
+            # DELETE ROWS), as nothing vacuums a temporary table.
+            cursor.execute(f"DELETE FROM {BATCH}")
 
     def where(
         self, query: ParsedQuery, narrowing: Narrowing, *, sample_below: int | None = None, probe: bool = False
