@@ -94,6 +94,13 @@ class TrialFilter(django_filters.FilterSet):
             Q(max_age_years__isnull=True) | Q(max_age_years__gte=value),
         )
 
+    def get_form_class(self) -> type[forms.Form]:
+        # The filters are the same on every request: their form class is built once, not once per search.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     @property
     def facet_names(self) -> list[str]:
         return [name for name, item in self.filters.items() if isinstance(item, FacetFilter)]

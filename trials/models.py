@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import json
 from functools import cached_property
 
@@ -48,7 +49,24 @@ def _precision() -> models.CharField:
     return models.CharField(max_length=5, choices=DatePrecision.choices, blank=True)
 
 
-class Trial(models.Model):
+class ChoiceLabels(models.Model):
+    """get_<field>_display() read from a mapping built once per field: Django builds the mapping again on every
+    call, and a page of results or a trial page shows dozens of labels."""
+
+    class Meta:
+        abstract = True
+
+    def _get_FIELD_display(self, field: models.Field) -> str:
+        value = getattr(self, field.attname)
+        return _labels(field).get(value, value)
+
+
+@functools.cache
+def _labels(field: models.Field) -> dict:
+    return dict(field.flatchoices)
+
+
+class Trial(ChoiceLabels):
     registry = models.CharField(max_length=16, choices=Registry.choices)
     registry_id = models.CharField("registry id", max_length=64)
     source_url = models.URLField(max_length=500, blank=True)
@@ -183,7 +201,7 @@ class Trial(models.Model):
         return [condition.name for condition in self.conditions.all() if not condition.vocabulary]
 
 
-class TrialChild(models.Model):
+class TrialChild(ChoiceLabels):
     """A row that belongs to one trial and keeps the registry's order."""
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="%(class)ss")
@@ -191,7 +209,9 @@ class TrialChild(models.Model):
 
     class Meta:
         abstract = True
-        ordering = ["trial", "position"]
+        # By the column: ordering by "trial" would order by the trial's own ordering, joining the trial table
+        # to every read of a trial's children.
+        ordering = ["trial_id", "position"]
 
 
 class Condition(TrialChild):
@@ -425,7 +445,7 @@ class SourceRecord(models.Model):
     ingested_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["trial", "-ingested_at", "-id"]
+        ordering = ["trial_id", "-ingested_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.format} record of {self.trial_id} ({self.checksum[:12]})"

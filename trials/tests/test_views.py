@@ -141,6 +141,13 @@ def test_trial_page_lists_criteria_in_order(client, seeds_loaded):
     assert '<li><span lang="en">History of severe scoliosis, vertebroplasty, or internal spinal fixation</span>' in html
 
 
+def test_a_trial_s_children_are_read_without_the_trial_table(client, seeds_loaded, django_assert_num_queries):
+    with django_assert_num_queries(13) as queries:
+        client.get(reverse("trials:json", args=["NCT06379243"]))
+    children = [query["sql"] for query in queries.captured_queries[1:]]
+    assert children and not [sql for sql in children if "JOIN" in sql and '"trials_trial"' in sql]
+
+
 def test_detail_view_runs_a_fixed_number_of_queries(client, seeds_loaded, django_assert_num_queries):
     # 1 trial + 11 child tables + arms of interventions + versions + other registrations = 15, whatever the
     # trial's size; the JSON has neither versions nor other registrations: 13.
