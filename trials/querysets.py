@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from django.db import models
+from django.db import connections, models
 from django.db.models import OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 
-from .alongside import alongside
 from .registrations import OtherRegistration
 
 LINKED = ("id", "registry", "registry_id", "public_title", "public_title_original")  # what a link shows
@@ -47,16 +46,15 @@ class TrialQuerySet(models.QuerySet):
         return self.prefetch_related(_history())
 
     def read_full_record(self, trials: Sequence, *, history: bool = False) -> Sequence:
-        """What with_full_record() (and with_history()) read, for trials already read: on PostgreSQL the children
-        are read in three groups at once, two of them on connections of their own, the same queries in all."""
-        lookups = [*_full_record(), *([_history()] if history else [])]
-        for trial in trials:
-            # One cache each, made before the threads fill it, not by whichever thread comes first.
-            trial.__dict__.setdefault("_prefetched_objects_cache", {})
-        others = [alongside(prefetch_related_objects, trials, *lookups[group::3]) for group in (1, 2)]
-        prefetch_related_objects(trials, *lookups[::3])
-        for read in others:
-            read()
+        """What with_full_record() (and with_history()) read, for trials already read. On PostgreSQL every child
+        table is read in one statement, its rows as JSON arrays: Django's prefetching cost about 0.7 ms of Python
+        a table, ten times what the rows themselves cost."""
+        if connections[self.db].vendor == "postgresql":
+            _read_children(self.db, trials)
+        else:
+            prefetch_related_objects(trials, *_full_record())
+        if history:
+            prefetch_related_objects(trials, _history())
         return trials
 
     def by_registry_id(self, registry_id: str) -> TrialQuerySet:
@@ -130,22 +128,110 @@ class TrialQuerySet(models.QuerySet):
             links[key] = link
 
 
+# A trial's children: what its full record reads besides its own row.
+CHILDREN = (
+    "conditions",
+    "keywords",
+    "arms",
+    "interventions",
+    "outcomes",
+    "criteria",
+    "sites",
+    "sponsors",
+    "contacts",
+    "identifiers",
+    "biospecimens",
+)
+
+
 def _full_record() -> tuple:
     from .models import Intervention
 
-    return (
-        "conditions",
-        "keywords",
-        "arms",
-        Prefetch("interventions", queryset=Intervention.objects.prefetch_related("arms")),
-        "outcomes",
-        "criteria",
-        "sites",
-        "sponsors",
-        "contacts",
-        "identifiers",
-        "biospecimens",
+    with_arms = Prefetch("interventions", queryset=Intervention.objects.prefetch_related("arms"))
+    return tuple(with_arms if name == "interventions" else name for name in CHILDREN)
+
+
+# Field types whose JSON form is the value a read gives; others go through Field.to_python.
+JSON_AS_IS = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "FloatField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+    "TextField",
+}
+
+
+def _as_json(model: type[models.Model], rows_sql: str, *prefix: str) -> str:
+    """A subquery giving the model's rows (`rows_sql`: FROM and WHERE) as one JSON array of arrays of its columns,
+    after any `prefix` columns, in registry order; null when there are none."""
+    table = model._meta.db_table
+    columns = [*prefix, *(f'"{table}"."{field.column}"' for field in model._meta.concrete_fields)]
+    order = f'"{table}"."trial_id", "{table}"."position"'
+    return f"(SELECT json_agg(json_build_array({', '.join(columns)}) ORDER BY {order}) {rows_sql})"
+
+
+def _instances(db: str, model: type[models.Model], rows: Iterable[list]) -> list:
+    fields = model._meta.concrete_fields
+    names = [field.attname for field in fields]
+    converted = [(i, field.to_python) for i, field in enumerate(fields) if field.get_internal_type() not in JSON_AS_IS]
+    instances = []
+    for row in rows:
+        for i, to_python in converted:
+            row[i] = to_python(row[i])
+        instances.append(model.from_db(db, names, row))
+    return instances
+
+
+def _read_children(db: str, trials: Sequence) -> None:
+    """Every child of these trials, and each intervention's arms, in one statement, left as prefetch_related
+    leaves them: each related manager answers from them without a query."""
+    from .models import Arm, Intervention, Trial
+
+    if not trials:
+        return
+    relations = [relation for relation in Trial._meta.related_objects if relation.get_accessor_name() in CHILDREN]
+    subqueries = [
+        _as_json(r.related_model, f"FROM {r.related_model._meta.db_table} WHERE trial_id = ANY(%s)") for r in relations
+    ]
+    link = Intervention.arms.through._meta.db_table
+    linked_arms = (
+        f"FROM {link} JOIN {Arm._meta.db_table} ON {Arm._meta.db_table}.id = {link}.arm_id "
+        f"WHERE {link}.intervention_id IN (SELECT id FROM {Intervention._meta.db_table} WHERE trial_id = ANY(%s))"
     )
+    subqueries.append(_as_json(Arm, linked_arms, f"{link}.intervention_id"))
+    pks = [trial.pk for trial in trials]
+    with connections[db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(subqueries), [pks] * len(subqueries))
+        *tables, links = cursor.fetchone()
+    by_pk = {trial.pk: trial for trial in trials}
+    for relation, rows in zip(relations, tables, strict=True):
+        name = relation.get_accessor_name()
+        children: dict[int, list] = {pk: [] for pk in by_pk}
+        for child in _instances(db, relation.related_model, rows or ()):
+            relation.field.set_cached_value(child, by_pk[child.trial_id])
+            children[child.trial_id].append(child)
+        for pk, objects in children.items():
+            _cache(by_pk[pk], name, objects)
+    arms: dict[int, list] = {}
+    for intervention_id, *row in links or ():
+        arms.setdefault(intervention_id, []).extend(_instances(db, Arm, [row]))
+    for trial in trials:
+        for intervention in trial.interventions.all():
+            _cache(intervention, "arms", arms.get(intervention.pk, []))
+
+
+def _cache(instance: models.Model, name: str, objects: list) -> None:
+    """What prefetch_related leaves on an instance for one relation (as Django's prefetch_one_level does)."""
+    queryset = getattr(instance, name).get_queryset()
+    queryset._result_cache, queryset._prefetch_done = objects, True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
 
 
 def _history() -> Prefetch:

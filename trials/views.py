@@ -74,9 +74,10 @@ def trial_detail(request: HttpRequest, registry_id: str) -> HttpResponse:
 
 
 def trial_json(request: HttpRequest, registry_id: str) -> HttpResponse:
-    trial = _trial_or_redirect(registry_id, "trials:json", Trial.objects.with_full_record())
+    trial = _trial_or_redirect(registry_id, "trials:json", Trial.objects.all())
     if isinstance(trial, HttpResponse):
         return trial
+    Trial.objects.read_full_record([trial])
     return JsonResponse(trial_document(trial), json_dumps_params={"ensure_ascii": False, "indent": 2})
 
 

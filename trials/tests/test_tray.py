@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from trials import tray
+from trials.tests import trial_page_queries
 
 SEED_IDS = ["ChiCTR2600126638", "NCT07101562", "NCT06731192", "NCT06379243", "ChiCTR2600127123"]
 
@@ -119,5 +120,5 @@ def test_the_tray_costs_pages_one_query_the_sessions(client, seeds_loaded, djang
     with django_assert_num_queries(1 + 7):  # the session, then the search page's seven
         html = client.get("/", {"q": "alport"}).content.decode()
     assert "Compare 2 trials" in html
-    with django_assert_num_queries(1 + 15):
+    with django_assert_num_queries(1 + trial_page_queries()):
         client.get("/trials/NCT07101562/")
