@@ -20,19 +20,29 @@ class TrialQuerySet(models.QuerySet):
 
     def with_listing_data(self, trials: Sequence) -> Sequence:
         """What a list of trials shows besides the trial rows, set on each: its conditions as registered
-        (condition_names) and its sites' countries. Two queries for any number of trials, read as plain values: a
-        trial may have hundreds of sites, and a model instance for each took most of a search page's time."""
+        (condition_names) and its sites' countries. One statement for any number of trials, read as plain rows: a
+        trial may have hundreds of sites, and a model instance for each took most of a search page's time; two
+        querysets took 2.6 ms of Python on a page, for rows worth a tenth of that."""
         from .models import Condition, Site
 
         pks = [trial.pk for trial in trials]
         conditions: dict[int, list[str]] = {pk: [] for pk in pks}
         countries: dict[int, dict[str, None]] = {pk: {} for pk in pks}  # each once, in registry order
-        named = Condition.objects.filter(trial_id__in=pks, vocabulary="").order_by("trial_id", "position")
-        for pk, name in named.values_list("trial_id", "name"):
-            conditions[pk].append(name)
-        sites = Site.objects.filter(trial_id__in=pks).exclude(country="").order_by("trial_id", "position")
-        for pk, country in sites.values_list("trial_id", "country"):
-            countries[pk][country] = None
+        if pks:
+            listed = ", ".join(["%s"] * len(pks))
+            sql = (
+                f"SELECT 0, trial_id, position, name FROM {Condition._meta.db_table} "
+                f"WHERE trial_id IN ({listed}) AND vocabulary = '' UNION ALL "
+                f"SELECT 1, trial_id, position, country FROM {Site._meta.db_table} "
+                f"WHERE trial_id IN ({listed}) AND country <> '' ORDER BY 1, 2, 3"
+            )
+            with connections[self.db].cursor() as cursor:
+                cursor.execute(sql, [*pks, *pks])
+                for kind, pk, _, value in cursor.fetchall():
+                    if kind:
+                        countries[pk][value] = None
+                    else:
+                        conditions[pk].append(value)
         for trial in trials:
             trial.condition_names, trial.countries = conditions[trial.pk], list(countries[trial.pk])
         return trials

@@ -171,15 +171,15 @@ def test_what_is_read_on_other_connections_is_what_the_page_s_own_reads(seeds_lo
 
 
 def test_the_search_page_runs_the_same_queries_for_one_result_or_many(client, seeds_loaded, django_assert_num_queries):
-    # synonyms, capped count, facet counts, page, conditions, sites, other registrations
-    with django_assert_num_queries(7):
+    # synonyms, capped count, facet counts, page, conditions and countries, other registrations
+    with django_assert_num_queries(6):
         assert len(found(client, q="alport")) == 1
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert len(found(client, q="china")) == 4
-    with django_assert_num_queries(6):  # no words: no synonyms to read
+    with django_assert_num_queries(5):  # no words: no synonyms to read
         assert len(found(client)) == 5
     # A chosen facet counts its other values without itself: one more count and one more facet query.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         client.get("/", {"q": "china", "status": "RECRUITING"})
 
 
@@ -266,7 +266,7 @@ def test_a_broad_match_walked_in_sort_order_lists_the_same_trials(
     monkeypatch.setattr(engine, "EXACT_LIMIT", 1)
     monkeypatch.setattr(engine, "DENSE", 0)
     # With so few trials the estimated total (and so the page) may be shorter; what shows is in the same order.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         walked = found(client, q="china", sort="start")
     assert len(walked) >= 2
     assert walked == expected[: len(walked)]

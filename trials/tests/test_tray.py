@@ -117,7 +117,7 @@ def test_search_results_hold_buttons_for_one_form_outside_the_search_form(client
 def test_the_tray_costs_pages_one_query_the_sessions(client, seeds_loaded, django_assert_num_queries):
     change(client, "add", "NCT07101562")
     change(client, "add", "NCT06731192")
-    with django_assert_num_queries(1 + 7):  # the session, then the search page's seven
+    with django_assert_num_queries(1 + 6):  # the session, then the search page's six
         html = client.get("/", {"q": "alport"}).content.decode()
     assert "Compare 2 trials" in html
     with django_assert_num_queries(1 + trial_page_queries()):
