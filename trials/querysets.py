@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from django.db import connections, models
-from django.db.models import OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 
 from .registrations import OtherRegistration
 
@@ -102,16 +102,23 @@ class TrialQuerySet(models.QuerySet):
         pks_by_id: dict[str, list[int]] = {}  # two registries may (rarely) use the same id
         for trial in trials:
             pks_by_id.setdefault(trial.registry_id.casefold(), []).append(trial.pk)
-        # The trial stored under the id an identifier names: one index lookup a column, for the few rows found.
-        stored = self.model.objects.filter(registry_id=OuterRef("value")).order_by()
-        stored_columns = {f"named_{f}": Subquery(stored.values(f)[:1]) for f in LINKED}
-        rows = (
-            Identifier.objects.filter(type="registry")
-            .filter(Q(trial__in=[trial.pk for trial in trials]) | Q(value__in=[trial.registry_id for trial in trials]))
-            .annotate(**stored_columns)
-            .order_by("trial_id", "position")
-            .values_list("trial_id", "value", "issuer", *stored_columns, *(f"trial__{f}" for f in LINKED[1:]))
+        # With the trial stored under the id an identifier names, if any (two registries may share an id: each
+        # comes as a row, and _add keeps one), and the trial that names it. Written as SQL: as a queryset, its
+        # compilation took 2.5 ms of Python on every search page.
+        trial_table, identifier_table = self.model._meta.db_table, Identifier._meta.db_table
+        pks, ids = [trial.pk for trial in trials], [trial.registry_id for trial in trials]
+        sql = (
+            f"SELECT identifier.trial_id, identifier.value, identifier.issuer, "
+            f"{', '.join(f'named.{f}' for f in LINKED)}, {', '.join(f'naming.{f}' for f in LINKED[1:])} "
+            f"FROM {identifier_table} identifier JOIN {trial_table} naming ON naming.id = identifier.trial_id "
+            f"LEFT JOIN {trial_table} named ON named.registry_id = identifier.value "
+            f"WHERE identifier.type = 'registry' AND (identifier.trial_id IN ({', '.join(['%s'] * len(pks))}) "
+            f"OR identifier.value IN ({', '.join(['%s'] * len(ids))})) "
+            "ORDER BY identifier.trial_id, identifier.position"
         )
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, [*pks, *ids])
+            rows = cursor.fetchall()
         own_id = {trial.pk: trial.registry_id.casefold() for trial in trials}
         found: dict[int, dict[str, OtherRegistration]] = {trial.pk: {} for trial in trials}
         for trial_id, value, issuer, *columns in rows:
