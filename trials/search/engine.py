@@ -212,12 +212,13 @@ class Search:
             counts[name][value] = Total(round(number * scale), exact=measure.total.exact)
         return counts
 
-    def facets(self, main: _Measure) -> Callable[[], list[Facet]]:
-        """Start counting the facets' values, each chosen facet apart; what is returned waits for the counts."""
+    def facets(self, main: _Measure, chosen: list[Callable[[], dict]] | None = None) -> Callable[[], list[Facet]]:
+        """Start counting the facets' values, each chosen facet apart (unless `chosen` are already being counted:
+        see chosen_counts); what is returned waits for the counts."""
         active = self.filters.active()
         names = self.filters.facet_names
         counting = [alongside(self.facet_counts, [name for name in names if name not in active], main)]
-        counting += [alongside(self._counts_without, name) for name in names if name in active]
+        counting += self.chosen_counts() if chosen is None else chosen
 
         def facets() -> list[Facet]:
             counts = {}
@@ -226,6 +227,12 @@ class Search:
             return [self._facet(name, counts[name], active.get(name, [])) for name in names]
 
         return facets
+
+    def chosen_counts(self) -> list[Callable[[], dict]]:
+        """Start counting each chosen facet's values; they need nothing of the search's own count, so they can
+        start before it."""
+        active = self.filters.active()
+        return [alongside(self._counts_without, name) for name in self.filters.facet_names if name in active]
 
     def _counts_without(self, name: str) -> dict:
         """A chosen facet counts its other values as if it were not chosen, so each count is what choosing that
@@ -303,6 +310,7 @@ class Search:
         return Trial.objects.order_by().filter(id__in=self.backend.first(where, params, order, count))
 
     def results(self, page_number) -> SearchResults:
+        chosen = self.chosen_counts()
         main = self.measure()
         if main.total.value == 0 and self.query.included:
             corrected = self.corrected()
@@ -313,7 +321,7 @@ class Search:
                 return results
         # Facet counts take PostgreSQL about as long as finding and reading the page of trials, and the page's
         # other registrations as long as its conditions and countries: each is read meanwhile.
-        facets = self.facets(main)
+        facets = self.facets(main, chosen)
         page, ranked = self._page(main, page_number)
         registrations = alongside(Trial.objects.registered_elsewhere, page.object_list)
         Trial.objects.with_listing_data(page.object_list)
