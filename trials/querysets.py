@@ -21,15 +21,14 @@ class TrialQuerySet(models.QuerySet):
     def with_listing_data(self, trials: Sequence) -> Sequence:
         """What a list of trials shows besides the trial rows, set on each: its conditions as registered
         (condition_names) and its sites' countries. One statement for any number of trials, read as plain rows: a
-        trial may have hundreds of sites, and a model instance for each took most of a search page's time; two
-        querysets took 2.6 ms of Python on a page, for rows worth a tenth of that."""
+        trial may have hundreds of sites, and building querysets cost a page more Python than reading the rows."""
         from .models import Condition, Site
 
         pks = [trial.pk for trial in trials]
         conditions: dict[int, list[str]] = {pk: [] for pk in pks}
         countries: dict[int, dict[str, None]] = {pk: {} for pk in pks}  # each once, in registry order
         if pks:
-            listed = ", ".join(["%s"] * len(pks))
+            listed = _placeholders(pks)
             sql = (
                 f"SELECT 0, trial_id, position, name FROM {Condition._meta.db_table} "
                 f"WHERE trial_id IN ({listed}) AND vocabulary = '' UNION ALL "
@@ -112,8 +111,8 @@ class TrialQuerySet(models.QuerySet):
             f"{', '.join(f'named.{f}' for f in LINKED)}, {', '.join(f'naming.{f}' for f in LINKED[1:])} "
             f"FROM {identifier_table} identifier JOIN {trial_table} naming ON naming.id = identifier.trial_id "
             f"LEFT JOIN {trial_table} named ON named.registry_id = identifier.value "
-            f"WHERE identifier.type = 'registry' AND (identifier.trial_id IN ({', '.join(['%s'] * len(pks))}) "
-            f"OR identifier.value IN ({', '.join(['%s'] * len(ids))})) "
+            f"WHERE identifier.type = 'registry' AND (identifier.trial_id IN ({_placeholders(pks)}) "
+            f"OR identifier.value IN ({_placeholders(ids)})) "
             "ORDER BY identifier.trial_id, identifier.position"
         )
         with connections[self.db].cursor() as cursor:
@@ -143,6 +142,10 @@ class TrialQuerySet(models.QuerySet):
         key = link.registry_id.casefold()
         if key not in links or (link.trial and not links[key].trial):
             links[key] = link
+
+
+def _placeholders(values: Sequence) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 # A trial's children: what its full record reads besides its own row.

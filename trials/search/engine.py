@@ -212,13 +212,13 @@ class Search:
             counts[name][value] = Total(round(number * scale), exact=measure.total.exact)
         return counts
 
-    def facets(self, main: _Measure, chosen: list[Callable[[], dict]] | None = None) -> Callable[[], list[Facet]]:
-        """Start counting the facets' values, each chosen facet apart (unless `chosen` are already being counted:
-        see chosen_counts); what is returned waits for the counts."""
+    def facets(self, main: _Measure, chosen: list[Callable[[], dict]]) -> Callable[[], list[Facet]]:
+        """Start counting the unchosen facets' values (the chosen ones are being counted: see chosen_counts);
+        what is returned waits for all the counts."""
         active = self.filters.active()
         names = self.filters.facet_names
         counting = [alongside(self.facet_counts, [name for name in names if name not in active], main)]
-        counting += self.chosen_counts() if chosen is None else chosen
+        counting += chosen
 
         def facets() -> list[Facet]:
             counts = {}
@@ -310,6 +310,8 @@ class Search:
         return Trial.objects.order_by().filter(id__in=self.backend.first(where, params, order, count))
 
     def results(self, page_number) -> SearchResults:
+        # Started before knowing whether the words match anything: a search corrected below counts them again
+        # for the corrected words, a rare cost against waiting for them on every search with filters.
         chosen = self.chosen_counts()
         main = self.measure()
         if main.total.value == 0 and self.query.included:

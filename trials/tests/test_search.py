@@ -162,7 +162,7 @@ def test_what_is_read_on_other_connections_is_what_the_page_s_own_reads(seeds_lo
     elsewhere = {thread is not current_thread() for thread in threads}
     assert elsewhere == {connection.vendor == "postgresql"}
     with transaction.atomic():  # everything read on this thread and connection
-        assert results.facets == search.facets(search.measure())()
+        assert results.facets == search.facets(search.measure(), search.chosen_counts())()
     assert any(value.count.value for facet in results.facets for value in facet.values)
     registered = Trial.objects.registered_elsewhere(results.page.object_list)
     assert [trial.registrations for trial in results.page.object_list] == list(registered.values())
