@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -23,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500  # trials per transaction: large enough for bulk inserts, small enough to redo one by one
 WRITERS = 3  # batches written at once on PostgreSQL, each in a transaction on its own connection
+# Container allocations between collections of the youngest generation, and collections of each generation
+# between collections of the next (Python's defaults: 700, 10, 10). See _rare_collections.
+COLLECTION_THRESHOLDS = (50_000, 100, 100)
 
 
 @dataclass(frozen=True)
@@ -118,14 +124,12 @@ class _Run:
             len(self.in_flight) >= WRITERS or any(trials & earlier for _, earlier, _, _ in self.in_flight)
         ):
             self._count_oldest()
-        self.in_flight.append((self.writers.submit(_store_on_own_connection, batch), trials, batch, reports))
+        self.in_flight.append((self.writers.submit(_store, batch), trials, batch, reports))
 
     def finish(self) -> None:
         self.flush()
         while self.in_flight:
             self._count_oldest()
-        if self.writers is not None:
-            self.writers.shutdown()
 
     def _count_oldest(self) -> None:
         future, _, batch, reports = self.in_flight.popleft()
@@ -156,6 +160,26 @@ class _Run:
         return Progress(self.records, self.bytes_done + current, self.bytes_total, time.monotonic() - self.started)
 
 
+@contextmanager
+def _rare_collections():
+    """Python's cyclic garbage collector, run less often for the length of a run.
+
+    Parsing allocates millions of short-lived containers while thousands of records wait in batches, and at the
+    default thresholds the collector walks every waiting record again and again: a quarter of the run's Python
+    time (measured at 20,000 ClinicalTrials.gov studies: 1.37 -> 0.97 ms a trial). Records hold no cycles, so
+    reference counting frees them; the rare cycles (exceptions and their tracebacks) are still collected.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()  # what the process held before the run is not walked at all
+    gc.set_threshold(*COLLECTION_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+@_rare_collections()
 def run(
     inputs: Iterable[Input],
     *,
@@ -176,21 +200,39 @@ def run(
         None if None in sizes else sum(sizes),
         writers=ThreadPoolExecutor(WRITERS, thread_name_prefix="ingest-writer") if _can_write_in_parallel() else None,
     )
-    for item in inputs:
-        report = FileReport(item.name)
-        found = 0
-        for position, record in _read(item, report, limits, state):
-            state.add(report, position, record)
-            found += 1
-        if not found and not report.failures:
-            report.failures.append(("", "no trial record found"))
-        state.bytes_done += item.size or 0
-        state.current = None
-        state.waiting.append(report)
-        if not state.batch:
-            state.flush()
-    state.finish()
+    try:
+        for item in inputs:
+            report = FileReport(item.name)
+            found = 0
+            for position, record in _read(item, report, limits, state):
+                state.add(report, position, record)
+                found += 1
+            if not found and not report.failures:
+                report.failures.append(("", "no trial record found"))
+            state.bytes_done += item.size or 0
+            state.current = None
+            state.waiting.append(report)
+            if not state.batch:
+                state.flush()
+        state.finish()
+    finally:
+        if state.writers is not None:
+            _close_writer_connections(state.writers)
     return writer.finish_run(state.ingest_run, files=len(inputs), counts=state.totals)
+
+
+def _close_writer_connections(writers: ThreadPoolExecutor) -> None:
+    """Close the connection of each writer thread, then the threads: a connection lasts the whole run, as a new
+    one costs PostgreSQL a process and cold caches (reconnecting per batch cost a tenth of the run's time)."""
+    barrier = threading.Barrier(WRITERS)
+
+    def close() -> None:
+        barrier.wait()  # no thread takes a second of these tasks: each waits here until all are taken
+        connections.close_all()
+
+    for closing in [writers.submit(close) for _ in range(WRITERS)]:
+        closing.result()
+    writers.shutdown()
 
 
 def _can_write_in_parallel() -> bool:
@@ -233,13 +275,6 @@ def _document_records(document: Document, member: str, report: FileReport) -> It
     else:
         if not count and member:
             report.failures.append((member, "no trial record found"))
-
-
-def _store_on_own_connection(batch: Batch) -> list[writer.WriteResult | str]:
-    try:
-        return _store(batch)
-    finally:
-        connections.close_all()  # this thread's, which is not closed at the end of a request
 
 
 def _store(batch: Batch) -> list[writer.WriteResult | str]:
