@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 # Han (with extensions), kana and Hangul: scripts written without spaces between words.
 CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+CJK_FIRST = "\u3040"  # no character before this one is in CJK_RUN
 
 # Search weights, A highest: what a trial is about outranks where the words merely appear.
 WEIGHTED_FIELDS = {
@@ -63,6 +64,8 @@ def cjk_bigrams(text: str) -> str:
     A query of two or more characters, turned into pairs the same way, then matches any text that contains
     it, wherever a word segmenter would have cut.
     """
+    if text.isascii() or max(text) < CJK_FIRST:
+        return text  # most text has no CJK, and these tests are far quicker than the pattern's search
 
     def pairs(match: re.Match) -> str:
         run = match.group()
