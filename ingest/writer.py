@@ -29,7 +29,7 @@ from trials.models import (
     Sponsor,
     Trial,
 )
-from trials.search.indexing import index_trials, sample_of
+from trials.search.indexing import index_trials, sample_of, settle_index
 
 from .models import IngestFailure, IngestRun
 from .records import (
@@ -337,6 +337,7 @@ def finish_run(run: IngestRun, *, files: int, counts: dict[str, int]) -> IngestR
     run.updated = counts.get(WriteResult.UPDATED, 0)
     run.unchanged = counts.get(WriteResult.UNCHANGED, 0)
     run.failed = counts.get("failed", 0)
+    settle_index()
     run.finished_at = timezone.now()
     run.save()
     return run

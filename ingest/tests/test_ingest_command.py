@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from conftest import SEEDS
 from ingest import detect, writer
@@ -28,6 +29,7 @@ from trials.models import (
     Sponsor,
     Trial,
 )
+from trials.search.indexing import index_trials, settle_index
 
 SEED_IDS = {"ChiCTR2600126638", "ChiCTR2600127123", "NCT07101562", "NCT06379243", "NCT06731192"}
 STUDY = Path(__file__).parent / "data" / "NCT06715774.json"
@@ -53,6 +55,16 @@ def test_every_seed_ingests():
     run = IngestRun.objects.get()
     assert (run.files, run.created, run.failed) == (5, 5, 0)
     assert SourceRecord.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_an_ingest_run_leaves_nothing_pending_in_the_search_indexes():
+    if connection.vendor != "postgresql":
+        pytest.skip("pending lists are PostgreSQL's GIN indexes'")
+    ingest(SEEDS)
+    assert settle_index() == 0  # pages of pending entries it found
+    index_trials([(trial.pk, trial.sample, trial) for trial in Trial.objects.with_full_record()])
+    assert settle_index() > 0  # indexing outside a run leaves entries pending: what the run's end moved
 
 
 @pytest.mark.django_db

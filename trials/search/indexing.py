@@ -40,6 +40,11 @@ def index_trials(items: Sequence[tuple[int, int, object]], *, new: bool = False)
     backend.add_words({word for _, _, by_weight in texts for word in VOCABULARY_WORD.findall(by_weight["A"].lower())})
 
 
+def settle_index() -> int:
+    """After a run of indexing: leave the index as searches read it fastest (returns what the backend says it did)."""
+    return search_backend().settle()
+
+
 def reindex(trials: Iterable[Trial] | None = None, *, batch_size: int = 500) -> int:
     """Rebuild the index of these trials (all when None) from what is stored; returns how many."""
     queryset = Trial.objects.all() if trials is None else Trial.objects.filter(pk__in=[t.pk for t in trials])
@@ -47,4 +52,5 @@ def reindex(trials: Iterable[Trial] | None = None, *, batch_size: int = 500) -> 
     for start in range(0, len(ids), batch_size):
         batch = list(Trial.objects.with_full_record().filter(pk__in=ids[start : start + batch_size]))
         index_trials([(trial.pk, trial.sample, trial) for trial in batch])
+    settle_index()
     return len(ids)
