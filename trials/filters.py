@@ -4,6 +4,7 @@ click on it gives."""
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,6 +39,13 @@ class AnyValuesField(forms.Field):
         return [text.strip()[:200] for text in values if text and text.strip()]
 
 
+class FixedChoicesField(forms.MultipleChoiceField):
+    """Choices that are the same on every request: each request's copy of the form shares them."""
+
+    def __deepcopy__(self, memo):
+        return forms.Field.__deepcopy__(self, memo)  # what ChoiceField adds is a deep copy of the choices
+
+
 class FacetFilter(django_filters.Filter):
     """Trials having any of the chosen values of one facet."""
 
@@ -46,9 +54,17 @@ class FacetFilter(django_filters.Filter):
     def __init__(self, *args, choices=None, **kwargs):
         self.label_of = dict(choices or ())
         if choices:
-            self.field_class = forms.MultipleChoiceField
+            self.field_class = FixedChoicesField
             kwargs["choices"] = choices
         super().__init__(*args, **kwargs)
+
+    def __deepcopy__(self, memo):
+        # Every request copies the filters; a deep copy of each one's choices and labels was most of that cost
+        # (a filter set and its form: 0.68 ms a request). Nothing changes them, so the copies share them.
+        copied = copy.copy(self)
+        copied.extra = dict(self.extra)
+        memo[id(self)] = copied
+        return copied
 
     def filter(self, qs: QuerySet, value: Iterable[str], *, sample_below: int | None = None) -> QuerySet:
         values = list(value or ())
