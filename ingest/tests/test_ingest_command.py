@@ -3,6 +3,7 @@ import datetime
 import gzip
 import io
 import json
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -11,9 +12,10 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.backends.signals import connection_created
 
 from conftest import SEEDS
-from ingest import detect, writer
+from ingest import detect, pipeline, writer
 from ingest.models import IngestFailure, IngestRun
 from ingest.records import PartialDate
 from ingest.writer import WriteResult, write_trial
@@ -279,6 +281,28 @@ def test_outside_a_transaction_batches_are_written_alongside_parsing_with_the_sa
     assert "studies.jsonl [line 4]: FAILED: broken JSON" in err.getvalue()
     assert Trial.objects.count() == 11
     assert IngestFailure.objects.get().position == "line 4"
+
+
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+def test_writer_threads_keep_one_connection_each_for_the_run_and_close_it_at_the_end():
+    # A new connection per batch costs PostgreSQL a process and cold caches. Five batches, at most three writers.
+    opened = []
+
+    def count(sender, connection, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            opened.append(connection)
+
+    connection_created.connect(count)
+    try:
+        call_command("ingest", str(SEEDS), "--batch-size", "1", stdout=io.StringIO())
+    finally:
+        connection_created.disconnect(count)
+    assert Trial.objects.count() == 5
+    if connection.vendor == "postgresql":
+        assert 1 <= len(opened) <= pipeline.WRITERS  # a thread may write several batches, never reconnecting
+    else:
+        assert not opened  # SQLite writes on the run's own connection
+    assert all(writer_connection.connection is None for writer_connection in opened)  # closed
 
 
 @pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
