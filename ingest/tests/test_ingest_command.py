@@ -1,5 +1,6 @@
 import dataclasses
 import datetime
+import gc
 import gzip
 import io
 import json
@@ -281,6 +282,23 @@ def test_outside_a_transaction_batches_are_written_alongside_parsing_with_the_sa
     assert "studies.jsonl [line 4]: FAILED: broken JSON" in err.getvalue()
     assert Trial.objects.count() == 11
     assert IngestFailure.objects.get().position == "line 4"
+
+
+@pytest.mark.django_db
+def test_the_garbage_collector_runs_rarely_during_a_run_and_as_before_after_it(monkeypatch):
+    before = gc.get_threshold()
+    during = []
+    write_trials = writer.write_trials
+
+    def watched(records, **kwargs):
+        during.append((gc.get_threshold(), gc.get_freeze_count() > 0))
+        return write_trials(records, **kwargs)
+
+    monkeypatch.setattr(writer, "write_trials", watched)
+    ingest(SEEDS)
+    assert during and all(seen == (pipeline.COLLECTION_THRESHOLDS, True) for seen in during)
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
 
 
 @pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
