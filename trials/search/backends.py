@@ -80,7 +80,7 @@ class PostgresSearch:
         "CREATE EXTENSION IF NOT EXISTS btree_gin",
         f"CREATE INDEX {TABLE}_sample_document_idx ON {TABLE} USING gin (sample, document)",
         # The slice every estimate starts from (engine.SLICE) has its own small index.
-        f"CREATE INDEX {TABLE}_slice_idx ON {TABLE} USING gin (document) WHERE sample < 2",
+        f"CREATE INDEX {TABLE}_slice_idx ON {TABLE} USING gin (document) WHERE sample < {INDEXED_SLICE}",
         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
         f"CREATE TABLE {WORDS} (word text PRIMARY KEY)",
         # Facet values are (name, value) pairs whose frequencies the planner must know together ("country" and
