@@ -172,6 +172,16 @@ def report(title: str, rows: dict[str, list[tuple[float, int, str, float]]]) -> 
     print("(cpu: milliseconds on a CPU of this process and its PostgreSQL server processes, whatever else runs)")
 
 
+def huge_pages() -> str:
+    """How many of this machine's huge pages are mapped (PostgreSQL's shared buffers, when it runs here and may use
+    them): random reads of buffers cost far fewer TLB misses in 2 MB pages than in 4 kB ones."""
+    with contextlib.suppress(OSError):
+        info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+        total, free, reserved = (int(info[f"HugePages_{name}"]) for name in ("Total", "Free", "Rsvd"))
+        return f", huge pages {total - free + reserved:,} of {total:,} mapped"
+    return ""
+
+
 def load_in_parallel(start: int, total: int) -> None:
     """Generate trials start to total - 1 in one process per core (the writer is CPU-bound, PostgreSQL too)."""
     workers = 1 if connection.vendor == "sqlite" else max(1, min(os.cpu_count() or 1, 4))
@@ -208,7 +218,7 @@ def main() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SHOW shared_buffers")
-            setting = f", shared_buffers {cursor.fetchone()[0]}"
+            setting = f", shared_buffers {cursor.fetchone()[0]}{huge_pages()}"
     print(f"{connection.vendor}: {total:,} trials{setting}")
 
     rng = random.Random(args.seed)

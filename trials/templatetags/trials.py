@@ -60,19 +60,22 @@ def grouped_by_kind(items) -> list[tuple[str, list]]:
 def facet_query(context, name: str, value: str, selected: bool) -> str:
     """The query string after clicking a facet value: a chosen value is dropped, another one replaces the
     facet's choice (so the result count is the count shown beside it). Other parameters stay; paging restarts."""
-    if "facet_query_base" not in context.render_context:
-        # Read the request's parameters once per page, not once per facet value.
-        query = context["request"].GET
-        context.render_context["facet_query_base"] = [
-            (key, values) for key, values in query.lists() if key != "page" and any(values)
-        ]
-    pairs = []
-    for key, values in context.render_context["facet_query_base"]:
-        if key != name:
-            pairs.extend((key, v) for v in values if v)
-    chosen = [v for v in dict(context.render_context["facet_query_base"]).get(name, []) if v != value]
-    pairs.extend((name, v) for v in (chosen if selected else [value]))
-    return "?" + urlencode(pairs)
+    others, chosen = _facet_query_parts(context, name)
+    values = [v for v in chosen if v != value] if selected else [value]
+    return "?" + "&".join(part for part in (others, urlencode([(name, v) for v in values])) if part)
+
+
+def _facet_query_parts(context, name: str) -> tuple[str, list[str]]:
+    """The request's other parameters, encoded, and the facet's chosen values: read once per page and facet, not
+    once per value (a page links some hundred values)."""
+    parts = context.render_context.get("facet_query_parts")
+    if parts is None:
+        parts = context.render_context["facet_query_parts"] = {}
+    if name not in parts:
+        query = [(key, values) for key, values in context["request"].GET.lists() if key != "page" and any(values)]
+        others = urlencode([(key, v) for key, values in query if key != name for v in values if v])
+        parts[name] = others, dict(query).get(name, [])
+    return parts[name]
 
 
 @register.filter
