@@ -8,7 +8,7 @@ from django.db.models import Prefetch, Q, prefetch_related_objects
 from .registrations import OtherRegistration
 
 LINKED = ("id", "registry", "registry_id", "public_title", "public_title_original")  # what a link shows
-# What a list of trials shows of each trial's own row (templates/trials/_trial_summary.html).
+# What a list of trials shows of each trial's own row (the search_result template tag).
 LISTED = (*LINKED, "status", "phases", "enrollment", "original_language")
 
 

@@ -1,7 +1,8 @@
 from urllib.parse import urlencode
 
 from django import template
-from django.utils.html import escape
+from django.template.loader import render_to_string
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from trials import languages
@@ -76,6 +77,72 @@ def _facet_query_parts(context, name: str) -> tuple[str, list[str]]:
         others = urlencode([(key, v) for key, values in query if key != name for v in values if v])
         parts[name] = others, dict(query).get(name, [])
     return parts[name]
+
+
+@register.simple_tag(takes_context=True)
+def search_result(context, trial) -> SafeString:
+    """One trial in a page of search results: id, registry, status, phases, enrolment, titles, conditions and
+    countries, the snippet, its other registrations and its comparison button.
+
+    Built in Python, like compare_row: through the template language's lookups, filters and conditions the 25
+    results of a page took a quarter of the page's rendering (all its templates: 8.0 ms, 6.1 ms with this). Every
+    string from the registry is escaped where it is placed.
+    """
+    url = trial.get_absolute_url()
+    meta = [
+        format_html('<a href="{}"><strong>{}</strong></a>', url, trial.registry_id),
+        escape(trial.get_registry_display()),
+    ]
+    if trial.status:
+        status = format_html(
+            '<span class="status status-{}">{}</span>', trial.status.lower(), trial.get_status_display()
+        )
+        meta.append(status)
+    if trial.phases:
+        meta.append(escape(phase_labels(trial.phases)))
+    if trial.enrollment is not None:
+        meta.append(f"{trial.enrollment} participants")
+    parts = [
+        format_html('<p class="meta">{}</p>', mark_safe(" · ".join(meta))),
+        format_html('<h2><a href="{}">{}</a></h2>', url, trial.public_title or trial.public_title_original),
+    ]
+    if trial.public_title_original and trial.public_title:
+        parts.append(
+            format_html(
+                '<p class="original title-original" lang="{}">{}</p>',
+                trial.original_language or "zh",
+                trial.public_title_original,
+            )
+        )
+    conditions, countries = trial.condition_names, trial.countries
+    if conditions or countries:
+        between = " · " if conditions and countries else ""
+        parts.append(format_html('<p class="meta">{}{}{}</p>', "; ".join(conditions), between, ", ".join(countries)))
+    if trial.snippet:
+        parts.append(format_html('<p class="snippet">{}</p>', trial.snippet))
+    if trial.registrations:
+        links = render_to_string("trials/_registrations.html", {"registrations": trial.registrations})
+        parts.append(format_html('<div class="meta also"><span>Also registered as</span> {}</div>', mark_safe(links)))
+    parts.append(format_html('<p class="result-compare">{}</p>', tray_button(context, trial, form="tray-results")))
+    return format_html('<li class="result">\n  {}\n</li>\n', mark_safe("\n  ".join(parts)))
+
+
+@register.simple_tag(takes_context=True)
+def tray_button(context, trial, form: str = "") -> SafeString:
+    """The button putting a trial in the comparison tray, or taking it out when it is there; `form` names the tray
+    form when the button sits outside it (search results, inside the search form)."""
+    form_attribute = format_html(' form="{}"', form) if form else ""
+    if trial.registry_id in context.get("tray_ids", ()):
+        change, label = "remove", "✓ In comparison: remove"
+    else:
+        change, label = "add", "Add to comparison"
+    return format_html(
+        '<button name="{}" value="{}" class="secondary tray-toggle"{}>{}</button>',
+        change,
+        trial.registry_id,
+        form_attribute,
+        label,
+    )
 
 
 @register.filter
