@@ -185,7 +185,7 @@ class Search:
         if exact is not None and exact <= EXACT_LIMIT:
             return _Measure(Total(exact, exact=True), None, catalogue)
         estimate = exact if exact is not None else max(in_slice * SAMPLES // SLICE, EXACT_LIMIT + 1)
-        # The nearest power of two: the slices the PostgreSQL index knows (backends.sample_keys), down to one trial
+        # The nearest power of two: the slices the PostgreSQL index knows (backends.slices_of), down to one trial
         # in 256 for the broadest matches; about 0.7 to 1.4 times TARGET_SAMPLED trials are then read.
         sample_below = min(SAMPLES, max(1, 2 ** round(math.log2(SAMPLES * TARGET_SAMPLED / estimate))))
         return _Measure(Total(estimate, exact=False), sample_below, catalogue)
