@@ -145,7 +145,7 @@ class Search:
         if self.query.included and probe:
             return trials.alias(words_match=self.backend.trial_matches(self.query)).filter(words_match=True)
         if self.query.included:
-            return trials.filter(id__in=self.backend.matching_ids(self.query, sample_below=sample_below))
+            return trials.filter(id__in=self.backend.matching_ids(self.query))
         if self.query.excluded:
             # Only exclusions ("-alport"): every trial but those matching any of them.
             return trials.exclude(id__in=self.backend.matching_ids(self.query.exclusions()))
