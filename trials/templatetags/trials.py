@@ -67,28 +67,19 @@ def facet_section(context, facet) -> SafeString:
     items = []
     for item in facet.values:
         href = facet_query(context, facet.name, item.value, item.selected)
+        count = format_html(
+            '<span class="n" title="{}">{}</span>', "trials" if item.count.exact else "estimated trials", item.count
+        )
         if item.selected:
-            items.append(
-                format_html(
-                    '<li class="selected"><a href="{}" aria-current="true" title="Remove this filter"><span '
-                    'aria-hidden="true">✕ </span><span class="visually-hidden">Remove filter: </span>{}</a> '
-                    '<span class="n" title="{}">{}</span></li>',
-                    href,
-                    item.label,
-                    _count_title(item.count),
-                    item.count,
-                )
+            link = format_html(
+                '<a href="{}" aria-current="true" title="Remove this filter"><span aria-hidden="true">✕ </span>'
+                '<span class="visually-hidden">Remove filter: </span>{}</a>',
+                href,
+                item.label,
             )
+            items.append(format_html('<li class="selected">{} {}</li>', link, count))
         else:
-            items.append(
-                format_html(
-                    '<li><a href="{}">{}</a> <span class="n" title="{}">{}</span></li>',
-                    href,
-                    item.label,
-                    _count_title(item.count),
-                    item.count,
-                )
-            )
+            items.append(format_html('<li><a href="{}">{}</a> {}</li>', href, item.label, count))
     hidden = (
         format_html('<p class="help">and {} more; narrow the search to see them.</p>', facet.hidden)
         if facet.hidden
@@ -103,10 +94,6 @@ def facet_section(context, facet) -> SafeString:
         mark_safe("\n    ".join(items)),
         hidden,
     )
-
-
-def _count_title(count) -> str:
-    return "trials" if count.exact else "estimated trials"
 
 
 @register.simple_tag(takes_context=True)
