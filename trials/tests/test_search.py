@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from ingest.detect import parse
-from ingest.records import IdentifierRecord
+from ingest.records import ConditionRecord, IdentifierRecord, SponsorRecord
 from ingest.writer import WriteResult, write_trial, write_trials
 from trials.filters import TrialFilter
 from trials.models import SynonymGroup, Trial
@@ -227,6 +227,19 @@ def test_registry_text_is_escaped_in_results_and_snippets(client, seed_bytes):
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;x&lt;/b&gt; <mark>alert</mark>" in html
+
+
+def test_registry_text_is_escaped_in_conditions_and_facet_values(client, seed_bytes):
+    [record] = parse(seed_bytes("NCT06731192"))
+    markup = dataclasses.replace(
+        record,
+        conditions=(ConditionRecord(name="<i>Alport</i>"),),
+        sponsors=(SponsorRecord(name='<img src=x onerror="1">', role="lead"),),
+    )
+    write_trial(markup)
+    html = client.get("/", {"q": "alport"}).content.decode()
+    assert "<i>Alport</i>" not in html and "&lt;i&gt;Alport&lt;/i&gt;" in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=&quot;1&quot;&gt;" in html
 
 
 def test_exports_hold_the_filtered_results_in_csv_and_json(client, seeds_loaded):
