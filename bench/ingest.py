@@ -4,7 +4,7 @@ The file is made by varying the 320 real studies of bench/data/ctgov-studies.jso
 shifted dates, status, enrolment and title words; the rest of each study (arms, outcomes, criteria, sites)
 is the real one. It is written once to var/ and reused. The database is emptied (recreated) before each run,
 then `manage.py ingest FILE` runs in its own process; the figures are its wall time and its peak resident
-memory (VmHWM, polled).
+memory with its writer processes (the largest sum of their Pss, shared pages counted once, polled).
 
     make bench-ingest INGEST_N=100000   # PostgreSQL database trials_bench_ingest by default
 """
@@ -62,13 +62,24 @@ def studies_file(count: int) -> Path:
     return path
 
 
-def _peak_rss_kb(pid: int) -> int:
-    """The process's peak resident memory so far (VmHWM), 0 once it is gone."""
+def _resident_kb(pid: int) -> int:
+    """The resident memory of a process and its children (the writer processes) now, shared pages counted once
+    (Pss), 0 once it is gone."""
+    total = 0
+    for process in [pid, *_children(pid)]:
+        try:
+            rollup = Path(f"/proc/{process}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")), 0)
+    return total
+
+
+def _children(pid: int) -> list[int]:
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
-        return 0
-    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+        return []
 
 
 def recreate_database(url: str) -> None:
@@ -96,8 +107,8 @@ def main() -> None:
     ) as ingest:
         peak_kb = 0
         while ingest.poll() is None:
-            peak_kb = max(peak_kb, _peak_rss_kb(ingest.pid))
-            time.sleep(0.5)
+            peak_kb = max(peak_kb, _resident_kb(ingest.pid))
+            time.sleep(0.2)
         out, err = ingest.communicate()
     seconds = time.monotonic() - started
     peak_mb = peak_kb / 1024

@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from . import normalize as n
 from .parsers import chictr_page, chictr_xml, ctgov_json, ctgov_page, ctgov_xml, ictrp_csv, ictrp_xml, raw_json_page
-from .records import ParseError, RecordFailure, TrialRecord
+from .records import ParseError, RecordFailure, TrialRecord, UnparsedRecord
 
 # Most specific first: the XML and CSV exports are told by their root element or header row (and hold
 # trial ids and labels the page parsers look for), a raw-JSON page also names an NCT ID, a JSON study
@@ -55,9 +55,15 @@ def _head_text(head: bytes) -> str:
     raise AssertionError
 
 
-def parse_stream(head: bytes, stream: BinaryIO) -> Iterator[TrialRecord | RecordFailure]:
-    """Records of a file of any supported format; formats that allow it are read as a stream."""
+def parse_stream(
+    head: bytes, stream: BinaryIO, *, deferred: bool = False
+) -> Iterator[TrialRecord | RecordFailure | UnparsedRecord]:
+    """Records of a file of any supported format; formats that allow it are read as a stream.
+
+    With `deferred`, formats whose records are cheap to cut apart (JSON Lines) yield them unparsed."""
     parser = detect(head)
+    if parser is ctgov_json:
+        return parser.parse_stream(stream, deferred=deferred)
     if hasattr(parser, "parse_stream"):
         return parser.parse_stream(stream)
     payload = stream.read(MAX_DOCUMENT_BYTES + 1)

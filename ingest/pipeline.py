@@ -4,28 +4,27 @@ from __future__ import annotations
 
 import gc
 import logging
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-from django.db import connection, connections, reset_queries
+from django.db import connection, reset_queries
 
 from . import detect, writer
 from .inputs import COMMAND_LINE, Document, Limits, UnreadableInput, documents
 from .models import IngestRun
-from .records import ParseError, RecordFailure, TrialRecord
+from .records import ParseError, RecordFailure, TrialRecord, UnparsedRecord
+from .writers import WriterProcesses
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500  # trials per transaction: large enough for bulk inserts, small enough to redo one by one
-WRITERS = 3  # batches written at once on PostgreSQL, each in a transaction on its own connection
+WRITERS = 3  # processes parsing and writing batches at once on PostgreSQL, each with its own connection
 # Container allocations between collections of the youngest generation, and collections of each generation
 # between collections of the next (Python's defaults: 700, 10, 10). See _rare_collections.
 COLLECTION_THRESHOLDS = (50_000, 100, 100)
@@ -82,7 +81,18 @@ def _size(path: Path) -> int | None:
         return None  # reported when the file is opened
 
 
-Batch = list[tuple[FileReport, str, TrialRecord]]  # records with the file and position each came from
+@dataclass(frozen=True)
+class _Pending:
+    """A record cut from its file, to be parsed where it is written; `prefix` names the archive member."""
+
+    record: UnparsedRecord
+    prefix: str
+
+
+Batch = list[tuple[FileReport, str, TrialRecord | _Pending]]  # records with the file and position each came from
+Item = tuple[str, str, TrialRecord | _Pending]  # a batch's record as a writer gets it: file name, position, record
+Parsed = tuple[str, str, TrialRecord | str]  # the same, parsed: a record, or why it could not be read
+Result = list[tuple[str, writer.WriteResult | str]]  # each record's position and what became of it
 
 
 @dataclass
@@ -101,13 +111,12 @@ class _Run:
     records: int = 0
     bytes_done: int = 0
     current: BinaryIO | None = None
-    # On PostgreSQL, outside a transaction, batches are written by threads with connections of their own: while
-    # this thread parses, the database builds one batch's rows and search documents as the next batch is sent.
-    writers: ThreadPoolExecutor | None = None
-    # Batches being written, oldest first, with the trials each holds; their results are counted in this order.
-    in_flight: deque[tuple[Future, set[tuple[str, str]], Batch, list[FileReport]]] = field(default_factory=deque)
+    # On PostgreSQL, outside a transaction, batches are parsed and written by processes of their own while this one
+    # reads on; their results come back in the order the batches were given, with the reports waiting for each.
+    writers: WriterProcesses | None = None
+    in_flight: deque[tuple[Batch, list[FileReport]]] = field(default_factory=deque)
 
-    def add(self, report: FileReport, position: str, record: TrialRecord) -> None:
+    def add(self, report: FileReport, position: str, record: TrialRecord | _Pending) -> None:
         self.batch.append((report, position, record))
         if len(self.batch) >= self.batch_size:
             self.flush()
@@ -115,29 +124,27 @@ class _Run:
     def flush(self) -> None:
         batch, reports = self.batch, self.waiting
         self.batch, self.waiting = [], []
-        if self.writers is None:
-            self._count(batch, _store(batch), reports)
+        if not batch and self.in_flight:  # files that ended with the last batch given close when it is counted
+            self.in_flight[-1][1].extend(reports)
             return
-        trials = {(record.registry, record.registry_id) for _, _, record in batch}
-        # A trial still being written in an earlier batch waits for it, so a record given twice keeps its order.
-        while self.in_flight and (
-            len(self.in_flight) >= WRITERS or any(trials & earlier for _, earlier, _, _ in self.in_flight)
-        ):
-            self._count_oldest()
-        self.in_flight.append((self.writers.submit(_store, batch), trials, batch, reports))
+        items = [(report.name, position, record) for report, position, record in batch]
+        if self.writers is None or not batch:
+            self._count(batch, reports, _store(_parse(items)[0]))
+            return
+        self.writers.submit(items)
+        self.in_flight.append((batch, reports))
+        for result in self.writers.finished():
+            self._count(*self.in_flight.popleft(), result)
 
     def finish(self) -> None:
         self.flush()
-        while self.in_flight:
-            self._count_oldest()
+        if self.writers is not None:
+            for result in self.writers.finish():
+                self._count(*self.in_flight.popleft(), result)
 
-    def _count_oldest(self) -> None:
-        future, _, batch, reports = self.in_flight.popleft()
-        self._count(batch, future.result(), reports)
-
-    def _count(self, batch: Batch, outcomes: list[writer.WriteResult | str], reports: list[FileReport]) -> None:
+    def _count(self, batch: Batch, reports: list[FileReport], result: Result) -> None:
         """Count a written batch's outcomes in their files' reports, then close the reports of files now done."""
-        for (report, position, _), outcome in zip(batch, outcomes, strict=True):
+        for (report, _, _), (position, outcome) in zip(batch, result, strict=True):
             if isinstance(outcome, writer.WriteResult):
                 report.counts[outcome] += 1
             else:
@@ -188,8 +195,12 @@ def run(
     on_file: Callable[[FileReport], None] = lambda report: None,
     on_progress: Callable[[Progress], None] = lambda progress: None,
     batch_size: int = BATCH_SIZE,
+    writers: int = 0,
 ) -> IngestRun:
-    """Ingest inputs as one recorded run; a bad file or record is reported and the others go on."""
+    """Ingest inputs as one recorded run; a bad file or record is reported and the others go on.
+
+    With `writers`, that many processes parse and write batches on PostgreSQL while this one reads on (outside a
+    transaction: each writes its batches in transactions of its own)."""
     inputs = list(inputs)
     sizes = [item.size for item in inputs]
     state = _Run(
@@ -198,7 +209,7 @@ def run(
         on_progress,
         batch_size,
         None if None in sizes else sum(sizes),
-        writers=ThreadPoolExecutor(WRITERS, thread_name_prefix="ingest-writer") if _can_write_in_parallel() else None,
+        writers=WriterProcesses(writers, _parse, _store, _lost) if writers and _can_write_in_parallel() else None,
     )
     try:
         for item in inputs:
@@ -217,29 +228,15 @@ def run(
         state.finish()
     finally:
         if state.writers is not None:
-            _close_writer_connections(state.writers)
+            state.writers.close()
     return writer.finish_run(state.ingest_run, files=len(inputs), counts=state.totals)
-
-
-def _close_writer_connections(writers: ThreadPoolExecutor) -> None:
-    """Close the connection of each writer thread, then the threads: a connection lasts the whole run, as a new
-    one costs PostgreSQL a process and cold caches (reconnecting per batch cost a tenth of the run's time)."""
-    barrier = threading.Barrier(WRITERS)
-
-    def close() -> None:
-        barrier.wait()  # no thread takes a second of these tasks: each waits here until all are taken
-        connections.close_all()
-
-    for closing in [writers.submit(close) for _ in range(WRITERS)]:
-        closing.result()
-    writers.shutdown()
 
 
 def _can_write_in_parallel() -> bool:
     return connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
-def _read(item: Input, report: FileReport, limits: Limits, state: _Run) -> Iterator[tuple[str, TrialRecord]]:
+def _read(item: Input, report: FileReport, limits: Limits, state: _Run) -> Iterator[tuple[str, TrialRecord | _Pending]]:
     """The records of one input with their positions; failures go to the report."""
     try:
         with item.open() as stream:
@@ -253,14 +250,18 @@ def _read(item: Input, report: FileReport, limits: Limits, state: _Run) -> Itera
         report.failures.append(("", f"could not be read: {error.strerror or error}"))
 
 
-def _document_records(document: Document, member: str, report: FileReport) -> Iterator[tuple[str, TrialRecord]]:
+def _document_records(
+    document: Document, member: str, report: FileReport
+) -> Iterator[tuple[str, TrialRecord | _Pending]]:
     prefix = f"{member}: " if member else ""
     count = 0
     try:
-        for result in detect.parse_stream(document.head, document.stream):
+        for result in detect.parse_stream(document.head, document.stream, deferred=True):
             count += 1
             if isinstance(result, RecordFailure):
                 report.failures.append((prefix + result.position, result.reason))
+            elif isinstance(result, UnparsedRecord):
+                yield f"{prefix}record {count}", _Pending(result, prefix)
             else:
                 yield f"{prefix}record {count} ({result.registry_id})", result
     except UnreadableInput:
@@ -277,21 +278,51 @@ def _document_records(document: Document, member: str, report: FileReport) -> It
             report.failures.append((member, "no trial record found"))
 
 
-def _store(batch: Batch) -> list[writer.WriteResult | str]:
-    """Write a batch in one transaction; if it fails, write its records one by one to find the bad one.
+def _parse(items: list[Item]) -> tuple[list[Parsed], set[tuple[str, str]]]:
+    """Parse the records of a batch yet to be parsed; returns them with the trials the batch holds."""
+    parsed = [(origin, *_parsed(position, record)) for origin, position, record in items]
+    return parsed, {(record.registry, record.registry_id) for _, _, record in parsed if isinstance(record, TrialRecord)}
 
-    Returns what became of each record: written (created, updated, unchanged), or why it could not be stored."""
+
+def _parsed(position: str, record: TrialRecord | _Pending) -> tuple[str, TrialRecord | str]:
+    if not isinstance(record, _Pending):
+        return position, record
     try:
-        return writer.write_trials([record for _, _, record in batch], origins=[report.name for report, _, _ in batch])
+        result = record.record.parse()
+    except Exception as error:  # no input may crash a batch; the reason is reported instead
+        logger.debug("parsing %s failed", position, exc_info=True)
+        return position, f"could not be parsed: {type(error).__name__}: {error}"
+    if isinstance(result, RecordFailure):
+        return record.prefix + result.position, result.reason
+    return f"{position} ({result.registry_id})", result
+
+
+def _store(parsed: list[Parsed]) -> Result:
+    """Write a batch's records in one transaction; if that fails, one by one to find the record that fails."""
+    records = [(origin, position, record) for origin, position, record in parsed if isinstance(record, TrialRecord)]
+    outcomes = iter(_write(records))
+    return [(position, next(outcomes) if isinstance(record, TrialRecord) else record) for _, position, record in parsed]
+
+
+def _lost(items: list[Item], reason: str) -> Result:
+    return [(position, f"could not be stored: {reason}") for _, position, _ in items]
+
+
+def _write(records: list[tuple[str, str, TrialRecord]]) -> list[writer.WriteResult | str]:
+    """What became of each record: written (created, updated, unchanged), or why it could not be stored."""
+    if not records:
+        return []
+    try:
+        return writer.write_trials([record for _, _, record in records], origins=[origin for origin, _, _ in records])
     except Exception:
-        logger.debug("a batch of %d trials failed; writing them one at a time", len(batch), exc_info=True)
+        logger.debug("a batch of %d trials failed; writing them one at a time", len(records), exc_info=True)
     finally:
         reset_queries()  # with DEBUG on, Django keeps every query, a batch's texts included
     outcomes: list[writer.WriteResult | str] = []
-    for report, position, record in batch:
+    for origin, position, record in records:
         try:
-            outcomes.append(writer.write_trial(record, origin=report.name))
+            outcomes.append(writer.write_trial(record, origin=origin))
         except Exception as error:  # a record the database refuses must not stop the file
-            logger.debug("writing %s of %s failed", position, report.name, exc_info=True)
+            logger.debug("writing %s of %s failed", position, origin, exc_info=True)
             outcomes.append(f"could not be stored: {error}")
     return outcomes

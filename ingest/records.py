@@ -8,6 +8,7 @@ original-language text (e.g. Chinese) where it differs from the English.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -21,6 +22,19 @@ class RecordFailure:
 
     position: str  # e.g. "record 12 (NCT01234567)", "line 40", "row 7"
     reason: str
+
+
+@dataclass(frozen=True)
+class UnparsedRecord:
+    """A record cut from its file but not parsed yet: parsing it is left to the process that writes it, as cutting
+    records (lines of JSON Lines) is cheap and parsing them is most of the work."""
+
+    parser: Callable[[bytes, int], TrialRecord | RecordFailure]  # a module's function, so that the record pickles
+    data: bytes
+    number: int  # of the record's first line in its file
+
+    def parse(self) -> TrialRecord | RecordFailure:
+        return self.parser(self.data, self.number)
 
 
 @dataclass(frozen=True)

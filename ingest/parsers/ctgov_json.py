@@ -29,6 +29,7 @@ from ..records import (
     SiteRecord,
     SponsorRecord,
     TrialRecord,
+    UnparsedRecord,
 )
 from ..registries import canonical, registry_of
 
@@ -47,8 +48,10 @@ def parse(payload: bytes) -> Iterator[TrialRecord | RecordFailure]:
     return parse_stream(io.BytesIO(payload))
 
 
-def parse_stream(stream: BinaryIO) -> Iterator[TrialRecord | RecordFailure]:
-    """Like parse, reading arrays, pages and JSON Lines incrementally, one study in memory at a time."""
+def parse_stream(stream: BinaryIO, *, deferred: bool = False) -> Iterator[TrialRecord | RecordFailure | UnparsedRecord]:
+    """Like parse, reading arrays, pages and JSON Lines incrementally, one study in memory at a time.
+
+    With `deferred`, the studies of JSON Lines are yielded unparsed, for the process that writes them to parse."""
     head, stream = head_of(stream, HEAD_BYTES)
     if head.startswith(codecs.BOM_UTF8):
         stream.read(len(codecs.BOM_UTF8))
@@ -56,18 +59,18 @@ def parse_stream(stream: BinaryIO) -> Iterator[TrialRecord | RecordFailure]:
     elif n.detect_encoding(head) != "utf-8":
         # The API writes UTF-8; another encoding means a file someone re-saved, small enough to read whole.
         payload = n.decode_text(stream.read(MAX_STUDY_BYTES)).encode()
-        return _studies(io.BytesIO(payload), payload[:HEAD_BYTES])
-    return _studies(stream, head)
+        return _studies(io.BytesIO(payload), payload[:HEAD_BYTES], deferred)
+    return _studies(stream, head, deferred)
 
 
-def _studies(stream: BinaryIO, head: bytes) -> Iterator[TrialRecord | RecordFailure]:
+def _studies(stream: BinaryIO, head: bytes, deferred: bool) -> Iterator[TrialRecord | RecordFailure | UnparsedRecord]:
     start = head.lstrip()[:1]
     if start == b"[":
         yield from _items(stream, "item")
     elif start != b"{":
         raise ParseError("not JSON: a ClinicalTrials.gov export starts with { or [")
     elif _is_json_lines(head):
-        yield from _json_lines(stream)
+        yield from _json_lines(stream, deferred)
     elif _PAGE.match(head):
         yield from _items(stream, "studies.item")
     else:
@@ -106,16 +109,19 @@ def _items(stream: BinaryIO, prefix: str) -> Iterator[TrialRecord | RecordFailur
         raise ParseError(f"broken JSON after study {count}: {error}") from None
 
 
-def _json_lines(stream: BinaryIO) -> Iterator[TrialRecord | RecordFailure]:
+def _json_lines(stream: BinaryIO, deferred: bool) -> Iterator[TrialRecord | RecordFailure | UnparsedRecord]:
     for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            study = _loads(line)
-        except ValueError as error:
-            yield RecordFailure(f"line {number}", f"broken JSON: {error}")
-            continue
-        yield _record_or_failure(study, line.rstrip(b"\r\n"), f"line {number}")
+        if line.strip():
+            yield UnparsedRecord(json_line_record, line, number) if deferred else json_line_record(line, number)
+
+
+def json_line_record(line: bytes, number: int) -> TrialRecord | RecordFailure:
+    """The record of one line of JSON Lines."""
+    try:
+        study = _loads(line)
+    except ValueError as error:
+        return RecordFailure(f"line {number}", f"broken JSON: {error}")
+    return _record_or_failure(study, line.rstrip(b"\r\n"), f"line {number}")
 
 
 # Every digit to "0": a run of digits becomes a run of zeros, found by one substring search.

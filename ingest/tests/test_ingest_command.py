@@ -4,7 +4,7 @@ import gc
 import gzip
 import io
 import json
-import threading
+import os
 import time
 import zlib
 from pathlib import Path
@@ -302,13 +302,14 @@ def test_the_garbage_collector_runs_rarely_during_a_run_and_as_before_after_it(m
 
 
 @pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
-def test_writer_threads_keep_one_connection_each_for_the_run_and_close_it_at_the_end():
+def test_writer_processes_keep_one_connection_each_for_the_run_and_close_it_at_the_end(tmp_path):
     # A new connection per batch costs PostgreSQL a process and cold caches. Five batches, at most three writers.
-    opened = []
+    opened, parent = tmp_path / "opened", os.getpid()
 
     def count(sender, connection, **kwargs):
-        if threading.current_thread() is not threading.main_thread():
-            opened.append(connection)
+        if os.getpid() != parent:  # in a writer process
+            with opened.open("a") as out:
+                out.write(f"{os.getpid()}\n")
 
     connection_created.connect(count)
     try:
@@ -316,11 +317,34 @@ def test_writer_threads_keep_one_connection_each_for_the_run_and_close_it_at_the
     finally:
         connection_created.disconnect(count)
     assert Trial.objects.count() == 5
-    if connection.vendor == "postgresql":
-        assert 1 <= len(opened) <= pipeline.WRITERS  # a thread may write several batches, never reconnecting
+    writers = opened.read_text().split() if opened.exists() else []
+    if connection.vendor != "postgresql":
+        assert not writers  # SQLite writes on the run's own connection
+        return
+    assert 1 <= len(writers) <= pipeline.WRITERS  # a process may write several batches, never reconnecting
+    assert len(set(writers)) == len(writers)
+    for _ in range(50):  # a server process ends just after its client has closed the connection
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()")
+            if cursor.fetchone()[0] == 1:
+                break
+        time.sleep(0.05)
     else:
-        assert not opened  # SQLite writes on the run's own connection
-    assert all(writer_connection.connection is None for writer_connection in opened)  # closed
+        raise AssertionError("a writer's connection is still open")
+
+
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+def test_writer_processes_leave_the_run_s_own_connection_alone():
+    # A forked writer that closed the connection it inherited would end the parent's session with it.
+    if connection.vendor != "postgresql":
+        pytest.skip("writer processes run on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        before = cursor.fetchone()[0]
+    call_command("ingest", str(SEEDS), "--batch-size", "1", stdout=io.StringIO())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] == before
 
 
 @pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))

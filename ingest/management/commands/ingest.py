@@ -29,6 +29,7 @@ class Command(BaseCommand):
                 inputs,
                 description=paths,
                 batch_size=batch_size,
+                writers=pipeline.WRITERS,
                 on_file=partial(self.report_file, verbosity=verbosity, progress=progress),
                 on_progress=progress.update,
             )
