@@ -12,7 +12,7 @@ from enum import StrEnum
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from trials.bulk import allocate_ids, insert_rows
+from trials.bulk import allocate_ids, insert_rows, references_to_own_rows
 from trials.compression import compress
 from trials.models import (
     Arm,
@@ -254,13 +254,16 @@ def _insert_new(items: Sequence[tuple[TrialRecord, str]]) -> None:
         (_fitted(Trial, columns, [*values.values(), pk, now, now]) for pk, values in zip(ids, fields, strict=True)),
     )
     pairs = [(pk, record) for pk, (record, _) in zip(ids, items, strict=True)]
-    _insert_children(pairs)
-    index_trials([(pk, values["sample"], record) for (pk, record), values in zip(pairs, fields, strict=True)], new=True)
-    insert_rows(
-        SourceRecord,
-        SOURCE_COLUMNS,
-        (_source_row(pk, record, origin, now) for pk, (record, origin) in zip(ids, items, strict=True)),
-    )
+    with references_to_own_rows():
+        _insert_children(pairs)
+        index_trials(
+            [(pk, values["sample"], record) for (pk, record), values in zip(pairs, fields, strict=True)], new=True
+        )
+        insert_rows(
+            SourceRecord,
+            SOURCE_COLUMNS,
+            (_source_row(pk, record, origin, now) for pk, (record, origin) in zip(ids, items, strict=True)),
+        )
 
 
 def _insert_children(items: Sequence[tuple[int, TrialRecord]]) -> None:
