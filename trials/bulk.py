@@ -64,7 +64,7 @@ def references_to_own_rows() -> Iterator[None]:
     PARAMETER session_replication_role`); elsewhere the checks run as always.
 
     Those checks are ~45 lookups a trial at ingest, 14% of PostgreSQL's CPU, and can find nothing wrong here: the
-    parents are this transaction's own rows, which no one else sees before commit and so can delete. Outside (an
+    parents are this transaction's own rows, which no one else sees before commit, so none can delete them. Outside (an
     admin's edit, an update of a stored trial) every reference is checked. This is what pg_restore does.
     """
     if connection.vendor != "postgresql" or not connection.in_atomic_block:
@@ -77,12 +77,15 @@ def references_to_own_rows() -> Iterator[None]:
     )
     with connection.cursor() as cursor:
         # LOCAL: a rollback, of the transaction or of a savepoint around this, puts the setting back too.
-        cursor.execute(f"SELECT set_config('session_replication_role', 'replica', true) WHERE {allowed}")
-        skipping = cursor.fetchone() is not None
+        cursor.execute(
+            "SELECT current_setting('session_replication_role'), "
+            f"set_config('session_replication_role', 'replica', true) WHERE {allowed}"
+        )
+        before = cursor.fetchone()
     yield
-    if skipping:
+    if before is not None:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('session_replication_role', 'origin', true)")
+            cursor.execute("SELECT set_config('session_replication_role', %s, true)", [before[0]])
 
 
 def _converters(fields: Sequence[models.Field]) -> list[Callable[[Any], Any] | None]:

@@ -93,6 +93,12 @@ def test_new_trials_children_skip_the_check_per_row_and_every_later_reference_is
         dangling_keyword()
     with references_to_own_rows():  # the test database's role is a superuser
         dangling_keyword()
+    with connection.cursor() as cursor:  # a setting made before is left as it was
+        cursor.execute("SET LOCAL session_replication_role = local")
+        with references_to_own_rows():
+            pass
+        cursor.execute("SELECT current_setting('session_replication_role')")
+        assert cursor.fetchone()[0] == "local"
 
 
 @pytest.mark.django_db
