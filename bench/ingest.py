@@ -6,20 +6,27 @@ is the real one. It is written once to var/ and reused. The database is emptied 
 then `manage.py ingest FILE` runs in its own process; the figures are its wall time and its peak resident
 memory with its writer processes (the largest sum of their Pss, shared pages counted once, polled).
 
+Both cores are busy during a run, so its rate follows the CPU each trial costs and the speed of the machine at the
+time, which on a shared virtual machine changes within the hour: the run's CPU per trial (the command with its
+writers, and the PostgreSQL server when it runs here) and a reference loop timed before and after are printed too.
+
     make bench-ingest INGEST_N=100000   # PostgreSQL database trials_bench_ingest by default
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import gzip
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
+import timeit
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,6 +89,33 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def reference_loop_ms() -> float:
+    """The best of five runs of `python3 -m timeit -n 5 "sum(i*i for i in range(1000000))"`, in ms: how fast this
+    machine is now (36-40 ms on the machines where 800 trials/s was reached, 94-157 ms on the slowest seen)."""
+    return min(timeit.repeat("sum(i*i for i in range(1000000))", number=5, repeat=5)) / 5 * 1000
+
+
+def _postgres_cpu_seconds() -> float | None:
+    """CPU used so far by the local PostgreSQL server: every server process's own, and the postmaster's reaped
+    children's (a connection's process ends with its connection); None when no server runs here."""
+    total, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            text = stat.read_text()
+            if text.partition("(")[2].rpartition(")")[0] != "postgres":
+                continue
+            fields = text.rpartition(")")[2].split()
+            postmaster = fields[1] == "1"  # its parent is init
+            total += sum(int(value) for value in fields[11 : 15 if postmaster else 13])
+            found = found or postmaster
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def recreate_database(url: str) -> None:
     if not url.startswith("postgres"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
@@ -101,6 +135,8 @@ def main() -> None:
     recreate_database(url)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
+    reference_before = reference_loop_ms()
+    python_before, postgres_before = _children_cpu_seconds(), _postgres_cpu_seconds()
     started = time.monotonic()
     with subprocess.Popen(
         [*manage, "ingest", str(path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -111,6 +147,7 @@ def main() -> None:
             time.sleep(0.2)
         out, err = ingest.communicate()
     seconds = time.monotonic() - started
+    python_cpu, postgres_after = _children_cpu_seconds() - python_before, _postgres_cpu_seconds()
     peak_mb = peak_kb / 1024
     print(out.strip()[-500:])
     if ingest.returncode:
@@ -122,6 +159,10 @@ def main() -> None:
         f"{args.trials / seconds:,.0f} trials/s, peak memory {peak_mb:,.0f} MB "
         f"(input {path.stat().st_size / 1e6:,.0f} MB gzip)"
     )
+    cpu = f"CPU per trial: the command and its writers {python_cpu / args.trials * 1000:.2f} ms"
+    if postgres_before is not None and postgres_after is not None and url.startswith("postgres"):
+        cpu += f", PostgreSQL {(postgres_after - postgres_before) / args.trials * 1000:.2f} ms"
+    print(f"{cpu}; reference loop {reference_before:.1f} ms before, {reference_loop_ms():.1f} ms after")
 
 
 if __name__ == "__main__":
