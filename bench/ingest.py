@@ -90,8 +90,9 @@ def _children(pid: int) -> list[int]:
 
 
 def reference_loop_ms() -> float:
-    """The best of five runs of `python3 -m timeit -n 5 "sum(i*i for i in range(1000000))"`, in ms: how fast this
-    machine is now (36-40 ms on the machines where 800 trials/s was reached, 94-157 ms on the slowest seen)."""
+    """The best of five runs of `python -m timeit -n 5 "sum(i*i for i in range(1000000))"` by this interpreter, in ms:
+    how fast the machine is now. It depends on the interpreter's build too: on one machine in one hour, 27-30 ms
+    with Debian's Python 3.11 (the Makefile's choice) and 39-41 ms with pyenv's."""
     return min(timeit.repeat("sum(i*i for i in range(1000000))", number=5, repeat=5)) / 5 * 1000
 
 
