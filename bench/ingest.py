@@ -6,7 +6,7 @@ is the real one. It is written once to var/ and reused. The database is emptied 
 then `manage.py ingest FILE` runs in its own process; the figures are its wall time and its peak resident
 memory with its writer processes (the largest sum of their Pss, shared pages counted once, polled).
 
-Both cores are busy during a run, so its rate follows the CPU each trial costs and the speed of the machine at the
+Every core is busy during a run, so its rate follows the CPU each trial costs and the speed of the machine at the
 time, which on a shared virtual machine changes within the hour: the run's CPU per trial (the command with its
 writers, and the PostgreSQL server when it runs here) and a reference loop timed before and after are printed too.
 
